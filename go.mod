@@ -1,0 +1,3 @@
+module poolkit
+
+go 1.26
