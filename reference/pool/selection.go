@@ -1,0 +1,191 @@
+package pool
+
+import "strings"
+
+// candidate is an allocation that may start a new conversation.
+type candidate struct {
+	alloc Allocation
+	num   Number
+}
+
+// eligibleNew reports whether a number can start new conversations (POOL-NEW-1): not
+// inbound, active, not an exhausted trial, and weight > 0 under the weighted strategy.
+func eligibleNew(n *Number, s Strategy) bool {
+	return n.PlanKind != PlanInbound && n.Health() == HealthActive && !n.trialExhausted() &&
+		!(s == StrategyWeighted && n.Weight <= 0)
+}
+
+// selectNew is POOL-NEW-1 and POOL-NEW-2: the candidates of a new conversation, and the
+// org's strategy's pick among them, which becomes the route.
+func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) error {
+	allocs, err := tx.Allocations(key.ID)
+	if err != nil {
+		return err
+	}
+	var buf [16]candidate
+	cands := buf[:0]
+	for _, a := range allocs {
+		num, err := tx.Number(a.Phone)
+		if err != nil {
+			return err
+		}
+		if eligibleNew(&num, org.Strategy) {
+			cands = append(cands, candidate{a, num})
+		}
+	}
+	if len(cands) == 0 {
+		// Reply-only numbers this recipient has written to may take the conversation.
+		allInbound, anyPrior := true, false
+		for _, a := range allocs {
+			num, err := tx.Number(a.Phone)
+			if err != nil {
+				return err
+			}
+			if num.PlanKind != PlanInbound {
+				allInbound = false
+				continue
+			}
+			prior, err := tx.PriorInbound(a.ID, r.recipient)
+			if err != nil {
+				return err
+			}
+			anyPrior = anyPrior || prior
+			if h := num.Health(); prior && (h == HealthActive || h == HealthDegraded) {
+				cands = append(cands, candidate{a, num})
+			}
+		}
+		if len(cands) == 0 {
+			if allInbound && !anyPrior {
+				return inboundOnly(allocs[0].ID, r.recipient)
+			}
+			return errNoActiveNumber
+		}
+	}
+
+	var i int
+	switch org.Strategy {
+	case StrategyWeighted:
+		i, err = pickWeighted(tx, key.ID, cands)
+	case StrategyGeographic:
+		i, err = e.pickGeographic(tx, key.ID, chat, cands)
+	default:
+		i, err = pickRoundRobin(tx, key.ID, "", cands)
+	}
+	if err != nil {
+		return err
+	}
+	r.alloc, r.num = cands[i].alloc, cands[i].num
+	return nil
+}
+
+// pickRoundRobin advances the key's cursor in scope: the candidate with the smallest
+// position greater than the one chosen last, wrapping to the lowest (POOL-RR-1).
+func pickRoundRobin(tx Tx, keyID, scope string, cands []candidate) (int, error) {
+	last, err := tx.Cursor(keyID, scope)
+	if err != nil && err != ErrNotFound {
+		return 0, err
+	}
+	i := 0
+	for j := range cands {
+		if cands[j].alloc.Position > last {
+			i = j
+			break
+		}
+	}
+	return i, tx.PutCursor(keyID, scope, cands[i].alloc.Position)
+}
+
+// pickWeighted is nginx's smooth weighted round-robin (POOL-WRR-1). The current weights
+// reset whenever the candidates or their weights differ from the previous pick's.
+// Candidates that reached selection with weight 0 (reply-only fallbacks) count as 1 when
+// every candidate weighs 0, so that a pick is always made.
+func pickWeighted(tx Tx, keyID string, cands []candidate) (int, error) {
+	prev, err := tx.WRR(keyID)
+	if err != nil && err != ErrNotFound {
+		return 0, err
+	}
+	total := 0
+	for j := range cands {
+		total += max(cands[j].num.Weight, 0)
+	}
+	weight := func(j int) int {
+		if total == 0 {
+			return 1
+		}
+		return max(cands[j].num.Weight, 0)
+	}
+	if total == 0 {
+		total = len(cands)
+	}
+	same := len(prev) == len(cands)
+	for j := 0; same && j < len(cands); j++ {
+		same = prev[j].AllocationID == cands[j].alloc.ID && prev[j].Weight == weight(j)
+	}
+	slots := prev
+	if !same {
+		slots = make([]WRRSlot, len(cands))
+		for j := range cands {
+			slots[j] = WRRSlot{AllocationID: cands[j].alloc.ID, Weight: weight(j)}
+		}
+	}
+	best := 0
+	for j := range slots {
+		slots[j].Current += slots[j].Weight
+		if slots[j].Current > slots[best].Current {
+			best = j
+		}
+	}
+	slots[best].Current -= total
+	return best, tx.PutWRR(keyID, slots)
+}
+
+// pickGeographic is the geographic strategy (POOL-GEO-1): the candidates sharing the
+// recipient's area code, else those sharing one of its regions, else all of them, with a
+// round-robin cursor per tier.
+func (e *Engine) pickGeographic(tx Tx, keyID string, chat *Chat, cands []candidate) (int, error) {
+	if chat.Kind != ChatPhone {
+		return pickRoundRobin(tx, keyID, "", cands)
+	}
+	ac, ok := e.geo.AreaCode(chat.ID)
+	regions := e.geo.Regions(ac)
+	if !ok || len(regions) == 0 {
+		return pickRoundRobin(tx, keyID, "", cands)
+	}
+	var buf [16]int
+	tier := buf[:0]
+	for j := range cands {
+		if cac, ok := e.geo.AreaCode(cands[j].num.Phone); ok && cac == ac {
+			tier = append(tier, j)
+		}
+	}
+	scope := ac
+	if len(tier) == 0 {
+		for j := range cands {
+			if cac, ok := e.geo.AreaCode(cands[j].num.Phone); ok && shareRegion(regions, e.geo.Regions(cac)) {
+				tier = append(tier, j)
+			}
+		}
+		scope = strings.Join(regions, ",")
+	}
+	if len(tier) == 0 {
+		return pickRoundRobin(tx, keyID, "", cands)
+	}
+	var sub [16]candidate
+	subset := sub[:0]
+	for _, j := range tier {
+		subset = append(subset, cands[j])
+	}
+	i, err := pickRoundRobin(tx, keyID, scope, subset)
+	return tier[i], err
+}
+
+func shareRegion(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
