@@ -54,9 +54,9 @@ func TestValidE164(t *testing.T) {
 	}
 }
 
-// TestValidE164_AllCallingCodeLengths checks a few calling codes against lengths known from
+// TestValidE164_Lengths checks a few calling codes against lengths known from
 // the numbering plans, including the shortest and the longest total of 15 digits.
-func TestValidE164_AllCallingCodeLengths(t *testing.T) {
+func TestValidE164_Lengths(t *testing.T) {
 	for _, tt := range []struct {
 		code          string
 		valid, reject []int // national number lengths

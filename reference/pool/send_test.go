@@ -46,7 +46,7 @@ func TestSend_POOL_FROM_2(t *testing.T) {
 	a := w.imessageKey("a", "+15551110001")
 	b := w.imessageKey("b", "+15551110002")
 	w.blooio(pool.PlanDedicated, "+15551110003") // registered, unassigned
-	other := newWorld(t, pool.OrgSpec{})          // another org's number, same phone space
+	other := newWorld(t, pool.OrgSpec{})         // another org's number, same phone space
 	other.imessageKey("x", "+15551110004")
 
 	for _, from := range []string{"+15551110002", "+15551110003", "+15551110004", "+15559999999"} {
