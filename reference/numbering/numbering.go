@@ -31,7 +31,7 @@ func ValidE164(s string) bool {
 	// Calling codes are prefix-free (the generator checks), so the first prefix that is
 	// a calling code is the calling code.
 	code := 0
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 3 && i <= digits; i++ {
 		code = code*10 + int(s[i]-'0')
 		if lengths := possibleLengths[code]; lengths != 0 {
 			return lengths&(1<<(digits-i)) != 0

@@ -46,6 +46,8 @@ func TestValidE164(t *testing.T) {
 		{"", false},
 		{"+999123456", false}, // 999 is not a calling code
 		{"+2", false},
+		{"+80", false},  // a prefix of calling code 800, and too short for anything
+		{"+999", false}, // as long as the longest calling code
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -241,7 +243,7 @@ var e164Syntax = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 func FuzzValidE164(f *testing.F) {
 	for _, s := range []string{
 		"+15551234567", "+442071838750", "+8613800138000", "+1555123456", "+1 555 123 4567",
-		"+", "", "+0", "++1", "+80012345678", "+999999999999999", "+1234567890123456",
+		"+", "", "+0", "++1", "+80012345678", "+999999999999999", "+1234567890123456", "+80", "+12",
 	} {
 		f.Add(s)
 	}

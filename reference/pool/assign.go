@@ -121,7 +121,7 @@ func (e *Engine) AssignNumbers(ctx context.Context, keyID string, req AssignRequ
 // UnassignNumber removes a number from a key's pool. Its bindings and prior inbound end
 // with the allocation (POOL-STICKY-3); a key left empty has no protocol (POOL-PROTO-3).
 //
-// Errors: key_not_found, number_not_found, allocation_not_found (not in this pool).
+// Errors: key_not_found, number_not_found (unknown, or not in this pool).
 func (e *Engine) UnassignNumber(ctx context.Context, keyID, phone string) error {
 	return e.update(ctx, func(tx Tx) error {
 		key, err := tx.Key(keyID)
@@ -133,7 +133,7 @@ func (e *Engine) UnassignNumber(ctx context.Context, keyID, phone string) error 
 		}
 		a, err := tx.AllocationByPhone(phone)
 		if err != nil || a.KeyID != keyID {
-			return notFound(orNotFound(err), CodeAllocationNotFound, "number %s is not in this API key's pool", phone)
+			return notFound(orNotFound(err), CodeNumberNotFound, "number %s is not in this API key's pool", phone)
 		}
 		if err := unassign(tx, &key, a); err != nil {
 			return err

@@ -20,12 +20,12 @@ type Binding struct {
 func (e *Engine) Binding(ctx context.Context, keyID, recipient string) (Binding, error) {
 	var b Binding
 	err := e.view(ctx, func(tx Tx) error {
-		key, org, c, err := e.bindingOf(tx, keyID, recipient)
+		key, _, c, err := e.bindingOf(tx, keyID, recipient)
 		if err != nil {
 			return err
 		}
 		a, err := tx.Allocation(c.AllocationID)
-		if err != nil || a.KeyID != key.ID || org.StickyTTL > 0 && e.now().Sub(c.LastMessageAt) >= org.StickyTTL {
+		if err != nil || a.KeyID != key.ID {
 			return notFound(orNotFound(err), CodeBindingNotFound, "no binding for %s", recipient)
 		}
 		b = Binding{Recipient: c.Recipient, AllocationID: a.ID, Phone: a.Phone, UpdatedAt: c.BoundAt}
@@ -71,8 +71,8 @@ func (e *Engine) bindingOf(tx Tx, keyID, recipient string) (Key, Org, Conversati
 		id = g.ID
 	}
 	c, err := tx.Conversation(keyID, id)
-	if err == nil && c.AllocationID == "" {
-		err = ErrNotFound
+	if err == nil && (c.AllocationID == "" || org.StickyTTL > 0 && e.now().Sub(c.LastMessageAt) > org.StickyTTL) {
+		err = ErrNotFound // no binding, or one past the sticky TTL (POOL-STICKY-3)
 	}
 	if err != nil {
 		return Key{}, Org{}, Conversation{}, notFound(err, CodeBindingNotFound, "no binding for %s", recipient)

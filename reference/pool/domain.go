@@ -111,8 +111,8 @@ type Org struct {
 	ID       string
 	Name     string
 	Strategy Strategy
-	// StickyTTL removes a binding when no message has passed in its conversation for this
-	// long (POOL-STICKY-3); 0 keeps bindings forever.
+	// StickyTTL removes a binding when no message has passed in its conversation for
+	// longer than this (POOL-STICKY-3); 0 keeps bindings forever.
 	StickyTTL time.Duration
 	Health    HealthSettings
 	CreatedAt time.Time
@@ -175,9 +175,11 @@ func (n *Number) Health() Health {
 	return HealthActive
 }
 
-// trialExhausted reports whether n is a trial number that has used up its messages.
-func (n *Number) trialExhausted() bool {
-	return n.PlanKind == PlanTrial && n.Sent >= TrialLimit
+// trialBlocked reports whether a send of texts messages would take a trial number past
+// its limit: the request is refused whole, and for it the number is exhausted — not a
+// candidate for a new conversation, not the POOL-TWILIO-1 pick.
+func (n *Number) trialBlocked(texts int) bool {
+	return n.PlanKind == PlanTrial && n.Sent+texts > TrialLimit
 }
 
 // Allocation is a number assigned to a key. A number has at most one allocation; a new

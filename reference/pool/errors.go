@@ -39,7 +39,6 @@ const (
 	CodeRelayNotFound           Code = "relay_not_found"
 	CodeRelayAlreadyRegistered  Code = "relay_already_registered"
 	CodeBindingNotFound         Code = "binding_not_found"
-	CodeAllocationNotFound      Code = "allocation_not_found"
 	CodeLineNotFound            Code = "line_not_found"
 	CodeInvalidSignature        Code = "invalid_signature"
 

@@ -66,6 +66,9 @@ func (e *Engine) RecordInbound(ctx context.Context, in InboundMessage) (InboundR
 		if err != nil {
 			return err
 		}
+		if in.Group != nil && num.Provider == ProviderTwilio {
+			return Errorf(CodeInvalidRequest, "SMS numbers have no group chats")
+		}
 		num.LastActive = now.Truncate(time.Second)
 		if err := tx.PutNumber(num); err != nil {
 			return err

@@ -9,9 +9,10 @@ type candidate struct {
 }
 
 // eligibleNew reports whether a number can start new conversations (POOL-NEW-1): not
-// inbound, active, not an exhausted trial, and weight > 0 under the weighted strategy.
-func eligibleNew(n *Number, s Strategy) bool {
-	return n.PlanKind != PlanInbound && n.Health() == HealthActive && !n.trialExhausted() &&
+// inbound, active, not a trial number this send would exhaust, and weight > 0 under the
+// weighted strategy.
+func eligibleNew(n *Number, s Strategy, texts int) bool {
+	return n.PlanKind != PlanInbound && n.Health() == HealthActive && !n.trialBlocked(texts) &&
 		!(s == StrategyWeighted && n.Weight <= 0)
 }
 
@@ -29,7 +30,7 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 		if err != nil {
 			return err
 		}
-		if eligibleNew(&num, org.Strategy) {
+		if eligibleNew(&num, org.Strategy, r.texts) {
 			cands = append(cands, candidate{a, num})
 		}
 	}
@@ -96,36 +97,30 @@ func pickRoundRobin(tx Tx, keyID, scope string, cands []candidate) (int, error) 
 }
 
 // pickWeighted is nginx's smooth weighted round-robin (POOL-WRR-1). The current weights
-// reset whenever the candidates or their weights differ from the previous pick's.
-// Candidates that reached selection with weight 0 (reply-only fallbacks) count as 1 when
-// every candidate weighs 0, so that a pick is always made.
+// reset whenever the candidates or their weights differ from the previous pick's. When
+// every candidate weighs 0 (reply-only fallbacks reach selection regardless of weight)
+// the lowest position is picked and the state is left alone.
 func pickWeighted(tx Tx, keyID string, cands []candidate) (int, error) {
-	prev, err := tx.WRR(keyID)
-	if err != nil && err != ErrNotFound {
-		return 0, err
-	}
 	total := 0
 	for j := range cands {
 		total += max(cands[j].num.Weight, 0)
 	}
-	weight := func(j int) int {
-		if total == 0 {
-			return 1
-		}
-		return max(cands[j].num.Weight, 0)
-	}
 	if total == 0 {
-		total = len(cands)
+		return 0, nil
+	}
+	prev, err := tx.WRR(keyID)
+	if err != nil && err != ErrNotFound {
+		return 0, err
 	}
 	same := len(prev) == len(cands)
 	for j := 0; same && j < len(cands); j++ {
-		same = prev[j].AllocationID == cands[j].alloc.ID && prev[j].Weight == weight(j)
+		same = prev[j].AllocationID == cands[j].alloc.ID && prev[j].Weight == max(cands[j].num.Weight, 0)
 	}
 	slots := prev
 	if !same {
 		slots = make([]WRRSlot, len(cands))
 		for j := range cands {
-			slots[j] = WRRSlot{AllocationID: cands[j].alloc.ID, Weight: weight(j)}
+			slots[j] = WRRSlot{AllocationID: cands[j].alloc.ID, Weight: max(cands[j].num.Weight, 0)}
 		}
 	}
 	best := 0

@@ -98,6 +98,8 @@ type route struct {
 	// group is the group chat of a group send; newGroup when this send creates it.
 	group    Group
 	newGroup bool
+	// texts is how many messages the send holds.
+	texts int
 }
 
 func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat) (SendResult, error) {
@@ -145,20 +147,17 @@ func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat) (SendResult, error) {
 	}
 	n := max(len(req.Texts), 1)
 
-	var r route
+	r := route{texts: n}
 	switch {
 	case req.From != "":
 		err = e.routeExplicit(tx, &org, &key, chat, &group, req.From, n, &r)
 	case key.Protocol == ProtocolSMS:
-		err = e.routeTwilio(tx, &key, chat.ID, &r)
+		err = e.routeTwilio(tx, &key, chat.ID, n, &r)
 	default:
 		err = e.routeIMessage(tx, &org, &key, chat, &group, n, &r)
 	}
 	if err != nil {
 		return SendResult{}, err
-	}
-	if r.num.PlanKind == PlanTrial && r.num.Sent+n > TrialLimit {
-		return SendResult{}, errTrialLimit
 	}
 	return e.commitSend(tx, req, chat, &key, &r, fp, now)
 }
@@ -239,14 +238,14 @@ func (e *Engine) checkSender(tx Tx, r *route) error {
 	if r.num.Offline {
 		return errSenderUnavailable
 	}
-	if r.num.trialExhausted() {
+	if r.num.trialBlocked(r.texts) {
 		return errTrialLimit
 	}
 	return nil
 }
 
 // routeTwilio is POOL-TWILIO-1: the first allocation that can send; never sticky.
-func (e *Engine) routeTwilio(tx Tx, key *Key, recipient string, r *route) error {
+func (e *Engine) routeTwilio(tx Tx, key *Key, recipient string, n int, r *route) error {
 	allocs, err := tx.Allocations(key.ID)
 	if err != nil {
 		return err
@@ -256,7 +255,7 @@ func (e *Engine) routeTwilio(tx Tx, key *Key, recipient string, r *route) error 
 		if err != nil {
 			return err
 		}
-		if num.Banned || num.trialExhausted() {
+		if num.Banned || num.trialBlocked(n) {
 			continue
 		}
 		r.alloc, r.num, r.recipient = a, num, recipient
@@ -330,7 +329,7 @@ func (e *Engine) liveBinding(tx Tx, org *Org, key *Key, r *route) (bool, error) 
 	if c.AllocationID == "" {
 		return false, nil
 	}
-	if org.StickyTTL > 0 && e.now().Sub(c.LastMessageAt) >= org.StickyTTL {
+	if org.StickyTTL > 0 && e.now().Sub(c.LastMessageAt) > org.StickyTTL {
 		c.AllocationID = "" // POOL-STICKY-3: expired
 		return false, nil
 	}
@@ -370,7 +369,7 @@ func (e *Engine) liveAdHocGroup(tx Tx, org *Org, key *Key, chat *Chat) (Group, b
 	if probe.conv.AllocationID != g.AllocationID {
 		return Group{}, false, nil
 	}
-	if org.StickyTTL > 0 && e.now().Sub(probe.conv.LastMessageAt) >= org.StickyTTL {
+	if org.StickyTTL > 0 && e.now().Sub(probe.conv.LastMessageAt) > org.StickyTTL {
 		return Group{}, false, nil
 	}
 	return g, true, nil

@@ -300,7 +300,10 @@ func TestSend_POOL_STICKY_3(t *testing.T) {
 		require.Equal(t, "+15551110001", w.sent(k, r, ""))
 		w.clock.Advance(8 * 24 * time.Hour)
 		_, err := w.e.Binding(w.ctx, k.ID, r)
-		requireCode(t, err, pool.CodeBindingNotFound, "expired")
+		require.NoError(t, err, "kept at exactly the TTL")
+		w.clock.Advance(time.Nanosecond)
+		_, err = w.e.Binding(w.ctx, k.ID, r)
+		requireCode(t, err, pool.CodeBindingNotFound, "expired once more than the TTL has passed")
 		require.Equal(t, "+15551110002", w.sent(k, r, ""))
 	})
 	t.Run("no ttl by default", func(t *testing.T) {
@@ -549,4 +552,28 @@ func TestSend_IdempotencyConcurrent(t *testing.T) {
 		seen[id] = true
 	}
 	require.Len(t, seen, 1, "concurrent duplicates produce one message")
+}
+
+func TestSend_TrialLimitCountsTheWholeRequest(t *testing.T) {
+	w := newWorld(t, pool.OrgSpec{})
+	k := w.key("trial")
+	w.blooio(pool.PlanTrial, "+15551110001")
+	w.blooio(pool.PlanDedicated, "+15551110002")
+	w.assign(k, "+15551110001", "+15551110002")
+	_, err := w.e.Send(w.ctx, pool.SendRequest{KeyID: k.ID, ChatID: "+15551230001", From: "+15551110001", Texts: make19()})
+	require.NoError(t, err)
+	// 19 sent: a request of 2 would pass 20. It is refused whole when named...
+	_, err = w.e.Send(w.ctx, pool.SendRequest{KeyID: k.ID, ChatID: "+15551230002", From: "+15551110001", Texts: []string{"a", "b"}})
+	requireCode(t, err, pool.CodeTrialLimitReached)
+	// ...and the number is no candidate for it: the new conversation goes elsewhere.
+	res, err := w.e.Send(w.ctx, pool.SendRequest{KeyID: k.ID, ChatID: "+15551230003", Texts: []string{"a", "b"}})
+	require.NoError(t, err)
+	require.Equal(t, "+15551110002", res.From)
+	// A single message still fits.
+	require.Equal(t, "+15551110001", w.sent(k, "+15551230002", "+15551110001"))
+	// Messages sent before the number became a trial number do not count.
+	w.patch("+15551110002", pool.NumberPatch{PlanKind: ptr(pool.PlanTrial)})
+	res, err = w.e.Send(w.ctx, pool.SendRequest{KeyID: k.ID, ChatID: "+15551230004", From: "+15551110002", Texts: append(make19(), "x")})
+	require.NoError(t, err)
+	require.Len(t, res.MessageIDs, 20)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -32,9 +31,17 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// TB is what the helpers need of a test: *testing.T, *testing.B and *rapid.T all have it.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	FailNow()
+}
+
 // world is an engine with one organization and a relay, and helpers to populate it.
 type world struct {
-	tb    testing.TB
+	tb    TB
 	ctx   context.Context
 	e     *pool.Engine
 	clock *clock
@@ -45,7 +52,7 @@ type world struct {
 
 func (w *world) keys() []string { return w.ids }
 
-func newWorld(tb testing.TB, spec pool.OrgSpec) *world {
+func newWorld(tb TB, spec pool.OrgSpec) *world {
 	tb.Helper()
 	c := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	w := &world{tb: tb, ctx: context.Background(), clock: c}
@@ -139,7 +146,7 @@ func (w *world) setStrategy(s pool.Strategy) {
 func ptr[T any](v T) *T { return &v }
 
 // requireCode checks that err is an *pool.Error with code.
-func requireCode(tb testing.TB, err error, code pool.Code, msgAndArgs ...any) *pool.Error {
+func requireCode(tb TB, err error, code pool.Code, msgAndArgs ...any) *pool.Error {
 	tb.Helper()
 	require.Error(tb, err, msgAndArgs...)
 	var pe *pool.Error

@@ -168,7 +168,9 @@ type nanp struct {
 	// geographic is the union of the fixed-line and mobile patterns of every NANP region.
 	// It only preselects numbers: phonenumbers has the last word (GetNumberType,
 	// GetRegionCodeForNumber), but calling it for every exchange of every area code is
-	// slow, because it tries every NANP region in turn.
+	// slow, because it tries every NANP region in turn. Skipping what the union rejects
+	// loses nothing: GetNumberType says fixed line or mobile only for numbers that match
+	// one of these patterns.
 	geographic *syntax.Prog
 }
 
@@ -294,6 +296,8 @@ func nanpNumber(national uint64) *phonenumbers.PhoneNumber {
 //
 // GetGeocodingForNumber falls back to the name of the number's country when it has no
 // description (or fails, for a number that is not valid); callers ignore country names.
+// It looks at no more than 9 digits (1 NPA NXX 00), so a description of a longer prefix
+// than 1 NPA NXX would be missed; the data has none.
 func description(npa, nxx int) string {
 	d, err := phonenumbers.GetGeocodingForNumber(nanpNumber(uint64(npa)*10_000_000+uint64(nxx)*10_000), "en")
 	if err != nil {
