@@ -48,6 +48,7 @@ type world struct {
 	org   pool.Org
 	slot  int
 	ids   []string // the keys made by key()
+	faultWorldExtra
 }
 
 func (w *world) keys() []string { return w.ids }
