@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"poolkit/reference/numbering"
@@ -59,10 +60,20 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 	if req.From != "" && !numbering.ValidE164(req.From) {
 		return SendResult{}, Errorf(CodeInvalidFromNumber, "from_number must be an E.164 number such as +15551110001")
 	}
+	// Message ids are made before the transaction so that the store's lock is not held
+	// for it; the ids of a rejected send are simply never used.
+	var one [1]string
+	ids := one[:]
+	if len(req.Texts) > 1 {
+		ids = make([]string, len(req.Texts))
+	}
+	for i := range ids {
+		ids[i] = e.ids.NewID("msg")
+	}
 	var res SendResult
 	err = e.update(ctx, func(tx Tx) error {
 		var err error
-		res, err = e.send(tx, &req, &chat)
+		res, err = e.send(tx, &req, &chat, ids)
 		return err
 	})
 	if err != nil {
@@ -102,7 +113,7 @@ type route struct {
 	texts int
 }
 
-func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat) (SendResult, error) {
+func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat, ids []string) (SendResult, error) {
 	now := e.now()
 	key, err := tx.Key(req.KeyID)
 	if err == ErrNotFound || err == nil && key.Revoked {
@@ -159,7 +170,7 @@ func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat) (SendResult, error) {
 	if err != nil {
 		return SendResult{}, err
 	}
-	return e.commitSend(tx, req, chat, &key, &r, fp, now)
+	return e.commitSend(tx, req, chat, &key, &r, fp, now, ids)
 }
 
 // pinnedGroup returns the group a grp_ chatId names, if it lives on one of key's
@@ -377,7 +388,7 @@ func (e *Engine) liveAdHocGroup(tx Tx, org *Org, key *Key, chat *Chat) (Group, b
 
 // commitSend writes the messages, the sender's counters, the conversation (and so the
 // binding, POOL-STICKY-2), a new group and the idempotency record.
-func (e *Engine) commitSend(tx Tx, req *SendRequest, chat *Chat, key *Key, r *route, fp [32]byte, now time.Time) (SendResult, error) {
+func (e *Engine) commitSend(tx Tx, req *SendRequest, chat *Chat, key *Key, r *route, fp [32]byte, now time.Time, ids []string) (SendResult, error) {
 	res := SendResult{
 		Status:       StatusQueued,
 		From:         r.num.Phone,
@@ -405,12 +416,12 @@ func (e *Engine) commitSend(tx Tx, req *SendRequest, chat *Chat, key *Key, r *ro
 		Phone: r.num.Phone, Direction: Outbound, Protocol: key.Protocol,
 		Attachments: req.Attachments, Status: StatusQueued, TimeSent: now,
 	}
-	n := max(len(req.Texts), 1)
+	n := len(ids)
 	if n > 1 {
-		res.MessageIDs = make([]string, n)
+		res.MessageIDs = slices.Clone(ids) // ids stays on the caller's stack
 	}
 	for i := 0; i < n; i++ {
-		msg.ID = e.ids.NewID("msg")
+		msg.ID = ids[i]
 		if len(req.Texts) > 0 {
 			msg.Text = req.Texts[i]
 		}
@@ -420,17 +431,8 @@ func (e *Engine) commitSend(tx Tx, req *SendRequest, chat *Chat, key *Key, r *ro
 		if err := tx.PutMessage(msg); err != nil {
 			return SendResult{}, err
 		}
-		if n > 1 {
-			res.MessageIDs[i] = msg.ID
-		}
 	}
-	res.MessageID = msg.ID
-	if n > 1 {
-		res.MessageID = res.MessageIDs[0]
-	}
-	if n == 1 {
-		res.MessageIDs = nil
-	}
+	res.MessageID = ids[0]
 
 	// The number's record changes for the trial counter, and for last_active, which the
 	// API shows to the second: a busy number is not rewritten on every send.

@@ -1,6 +1,10 @@
 package mem
 
-import "poolkit/reference/pool"
+import (
+	"hash/maphash"
+
+	"poolkit/reference/pool"
+)
 
 // chunkSize is how many messages one chunk of the log holds.
 const chunkSize = 4096
@@ -8,12 +12,16 @@ const chunkSize = 4096
 // msgLog stores messages in append-only chunks with an id → slot index and a
 // conversation → slots index. Messages outnumber every other record by orders of
 // magnitude, so they get a layout that keeps a send cheap: no large map values to copy
-// on growth, and a rollback that truncates instead of deleting record by record.
+// on growth, a rollback that truncates instead of deleting record by record, and an id
+// index keyed by a 64-bit hash of the id — no pointers for the garbage collector to scan,
+// cheap to grow. The rare id whose hash collides with another's goes to overflow.
 type msgLog struct {
-	chunks [][]pool.Message
-	n      int32
-	index  map[string]int32
-	convs  map[pair][]int32
+	chunks   [][]pool.Message
+	n        int32
+	seed     maphash.Seed
+	index    map[uint64]int32
+	overflow map[string]int32
+	convs    map[pair][]int32
 
 	// The open transaction's undo state.
 	dirty   bool
@@ -28,15 +36,34 @@ type msgUndo struct {
 }
 
 func newMsgLog() *msgLog {
-	return &msgLog{index: make(map[string]int32), convs: make(map[pair][]int32)}
+	return &msgLog{seed: maphash.MakeSeed(), index: make(map[uint64]int32), overflow: make(map[string]int32), convs: make(map[pair][]int32)}
 }
 
 func (l *msgLog) at(slot int32) *pool.Message {
 	return &l.chunks[slot/chunkSize][slot%chunkSize]
 }
 
+// slot finds the slot of a message id.
+func (l *msgLog) slot(id string) (int32, bool) {
+	slot, ok := l.index[maphash.String(l.seed, id)]
+	if ok && l.at(slot).ID == id {
+		return slot, true
+	}
+	slot, ok = l.overflow[id]
+	return slot, ok
+}
+
+func (l *msgLog) deleteSlot(id string, slot int32) {
+	h := maphash.String(l.seed, id)
+	if s, ok := l.index[h]; ok && s == slot {
+		delete(l.index, h)
+		return
+	}
+	delete(l.overflow, id)
+}
+
 func (l *msgLog) get(id string) (pool.Message, bool) {
-	slot, ok := l.index[id]
+	slot, ok := l.slot(id)
 	if !ok {
 		return pool.Message{}, false
 	}
@@ -53,21 +80,35 @@ func (l *msgLog) touch(s *Store) {
 
 func (l *msgLog) put(s *Store, m pool.Message) {
 	l.touch(s)
-	if slot, ok := l.index[m.ID]; ok {
-		p := l.at(slot)
-		if slot < l.base {
-			l.updated = append(l.updated, msgUndo{slot, *p})
+	h := maphash.String(l.seed, m.ID)
+	slot, hashed := l.index[h]
+	if !hashed || l.at(slot).ID != m.ID {
+		var ok bool
+		if slot, ok = l.overflow[m.ID]; !ok {
+			l.add(m, h, hashed)
+			return
 		}
-		*p = m
-		return
 	}
+	p := l.at(slot)
+	if slot < l.base {
+		l.updated = append(l.updated, msgUndo{slot, *p})
+	}
+	*p = m
+}
+
+// add appends a new message; hashed says its id's hash is taken by another id.
+func (l *msgLog) add(m pool.Message, h uint64, hashed bool) {
 	if int(l.n)/chunkSize == len(l.chunks) {
 		l.chunks = append(l.chunks, make([]pool.Message, chunkSize))
 	}
 	slot := l.n
 	l.n++
 	*l.at(slot) = m
-	l.index[m.ID] = slot
+	if hashed {
+		l.overflow[m.ID] = slot
+	} else {
+		l.index[h] = slot
+	}
 	k := pair{m.KeyID, m.Recipient}
 	l.convs[k] = append(l.convs[k], slot)
 	l.grown = append(l.grown, k)
@@ -105,7 +146,7 @@ func (l *msgLog) rollback() {
 	}
 	for slot := l.base; slot < l.n; slot++ {
 		p := l.at(slot)
-		delete(l.index, p.ID)
+		l.deleteSlot(p.ID, slot)
 		*p = pool.Message{}
 	}
 	l.n = l.base
