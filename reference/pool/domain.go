@@ -265,6 +265,37 @@ type Message struct {
 	TimeDelivered time.Time
 	// ExternalRef is the provider's id (a Twilio SID).
 	ExternalRef string
+
+	// Dispatched is set once the relay or Twilio accepted the message; until then an
+	// outbound queued message is in the outbox.
+	Dispatched bool
+	// Attempts counts failed dispatch attempts; NextAttemptAt is when the next is due.
+	Attempts      int
+	NextAttemptAt time.Time
+}
+
+// pending reports whether an outbound message still waits for dispatch.
+func (m *Message) pending() bool {
+	return m.Direction == Outbound && m.Status == StatusQueued && !m.Dispatched
+}
+
+// Pending reports whether an outbound message is in the outbox: queued and not yet
+// accepted by its relay or Twilio. Stores use it to index the outbox.
+func (m *Message) Pending() bool { return m.pending() }
+
+// Integration is an organization's Twilio account connection (SPEC §6): the credentials
+// its messages are sent with, and the URL token of its callbacks (SPEC §7).
+type Integration struct {
+	ID           string
+	OrgID        string
+	AccountSID   string
+	APIKeySID    string
+	APIKeySecret string
+	// AuthToken is optional; with it Twilio's X-Twilio-Signature is verified too.
+	AuthToken string
+	// Token is the random secret in the callback URLs the engine gives Twilio.
+	Token     string
+	CreatedAt time.Time
 }
 
 // Relay is a Mac relay that hosts iMessage lines.

@@ -41,6 +41,9 @@ const (
 	CodeBindingNotFound         Code = "binding_not_found"
 	CodeLineNotFound            Code = "line_not_found"
 	CodeInvalidSignature        Code = "invalid_signature"
+	CodeIntegrationNotFound     Code = "integration_not_found"
+	CodeTwilioAuthFailed        Code = "twilio_auth_failed"
+	CodeTwilioUnavailable       Code = "twilio_unavailable"
 
 	CodeInternal Code = "internal"
 )

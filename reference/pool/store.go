@@ -77,6 +77,17 @@ type Tx interface {
 	PutMessage(Message) error
 	// Messages lists a key's messages with a recipient, oldest first.
 	Messages(keyID, recipient string) ([]Message, error)
+	// PendingMessages lists up to limit messages of the outbox (Message.Pending) whose
+	// NextAttemptAt is not after due, the earliest due first, then oldest first.
+	PendingMessages(due time.Time, limit int) ([]Message, error)
+
+	// Relays lists every relay, by id.
+	Relays() ([]Relay, error)
+	// NumbersOnRelay lists the Blooio numbers on a relay's lines, by line slot.
+	NumbersOnRelay(relayID string) ([]Number, error)
+
+	Integration(id string) (Integration, error)
+	PutIntegration(Integration) error
 
 	Idempotency(keyID, key string) (Idempotency, error)
 	PutIdempotency(Idempotency) error

@@ -43,6 +43,7 @@ type Store struct {
 	idem       *table[pair, pool.Idempotency]
 	cursors    *table[pair, int]
 	wrr        *table[string, []pool.WRRSlot]
+	integs     *table[string, pool.Integration]
 }
 
 // New returns an empty store.
@@ -58,7 +59,7 @@ func New() *Store {
 		groupByPK: newTable[pair, string](), groupByCG: newTable[pair, string](),
 		msgs: newMsgLog(),
 		idem: newTable[pair, pool.Idempotency](), cursors: newTable[pair, int](),
-		wrr: newTable[string, []pool.WRRSlot](),
+		wrr: newTable[string, []pool.WRRSlot](), integs: newTable[string, pool.Integration](),
 	}
 }
 

@@ -2,6 +2,8 @@ package mem
 
 import (
 	"hash/maphash"
+	"slices"
+	"time"
 
 	"poolkit/reference/pool"
 )
@@ -23,11 +25,17 @@ type msgLog struct {
 	overflow map[string]int32
 	convs    map[pair][]int32
 
+	// pendingFrom is the outbox watermark: no slot below it is pending. A message
+	// leaves the outbox for good (dispatched or final), so the watermark only moves
+	// forward, over slots that left it; a send costs the outbox nothing.
+	pendingFrom int32
+
 	// The open transaction's undo state.
-	dirty   bool
-	base    int32     // n when the transaction first wrote
-	updated []msgUndo // previous values of updated messages
-	grown   []pair    // conversations appended to, in order
+	dirty       bool
+	base        int32     // n when the transaction first wrote
+	basePending int32     // pendingFrom then
+	updated     []msgUndo // previous values of updated messages
+	grown       []pair    // conversations appended to, in order
 }
 
 type msgUndo struct {
@@ -74,6 +82,7 @@ func (l *msgLog) touch(s *Store) {
 	if !l.dirty {
 		l.dirty = true
 		l.base = l.n
+		l.basePending = l.pendingFrom
 		s.dirty = append(s.dirty, l)
 	}
 }
@@ -150,5 +159,26 @@ func (l *msgLog) rollback() {
 		*p = pool.Message{}
 	}
 	l.n = l.base
+	l.pendingFrom = min(l.basePending, l.n)
 	l.commit()
+}
+
+// pending lists the outbox (see pool.Tx.PendingMessages), advancing the watermark over the
+// slots at its front that left the outbox. The caller holds the write lock.
+func (l *msgLog) pending(s *Store, due time.Time, limit int) []pool.Message {
+	for l.pendingFrom < l.n && !l.at(l.pendingFrom).Pending() {
+		l.touch(s)
+		l.pendingFrom++
+	}
+	var out []pool.Message
+	for slot := l.pendingFrom; slot < l.n; slot++ {
+		if m := l.at(slot); m.Pending() && !m.NextAttemptAt.After(due) {
+			out = append(out, *m)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b pool.Message) int { return a.NextAttemptAt.Compare(b.NextAttemptAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
 }

@@ -397,3 +397,41 @@ func (t *tx) PutWRR(keyID string, slots []pool.WRRSlot) error {
 	t.s.wrr.put(t.s, keyID, slices.Clone(slots))
 	return nil
 }
+
+func (t *tx) PendingMessages(due time.Time, limit int) ([]pool.Message, error) {
+	if err := t.w(); err != nil {
+		return nil, err // the outbox watermark moves: a writable transaction
+	}
+	return t.s.msgs.pending(t.s, due, limit), nil
+}
+
+func (t *tx) Relays() ([]pool.Relay, error) {
+	out := make([]pool.Relay, 0, len(t.s.relays.m))
+	for _, r := range t.s.relays.m {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b pool.Relay) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (t *tx) NumbersOnRelay(relayID string) ([]pool.Number, error) {
+	var out []pool.Number
+	for k, phone := range t.s.bySlot.m {
+		if k.relay == relayID {
+			n, _ := t.Number(phone)
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b pool.Number) int { return cmp.Compare(a.LineSlot, b.LineSlot) })
+	return out, nil
+}
+
+func (t *tx) Integration(id string) (pool.Integration, error) { return found(t.s.integs.get(id)) }
+
+func (t *tx) PutIntegration(i pool.Integration) error {
+	if err := t.w(); err != nil {
+		return err
+	}
+	t.s.integs.put(t.s, i.ID, i)
+	return nil
+}

@@ -33,16 +33,18 @@ func scanMessage(r scanner) (pool.Message, error) {
 		m               pool.Message
 		attachments     sql.NullString
 		sent, delivered sql.NullInt64
+		next            sql.NullInt64
 		d               decoder
 	)
 	err := r.Scan(&m.ID, &m.KeyID, &m.Recipient, &m.ChatID, &m.AllocationID, &m.Phone, &m.Direction, &m.Protocol,
-		&m.Text, &attachments, &m.Status, &m.ErrorCode, &sent, &delivered, &m.ExternalRef)
+		&m.Text, &attachments, &m.Status, &m.ErrorCode, &sent, &delivered, &m.ExternalRef, &m.Dispatched, &m.Attempts, &next)
 	if err != nil {
 		return pool.Message{}, notFound(err)
 	}
 	m.Attachments = d.strings(attachments)
 	m.TimeSent = d.time(sent)
 	m.TimeDelivered = d.time(delivered)
+	m.NextAttemptAt = d.time(next)
 	return m, d.err
 }
 
@@ -54,7 +56,7 @@ func (t *tx) PutMessage(m pool.Message) error {
 	var e encoder
 	args := []any{m.ID, m.KeyID, m.Recipient, m.ChatID, m.AllocationID, m.Phone, string(m.Direction), string(m.Protocol),
 		m.Text, e.strings(m.Attachments), string(m.Status), m.ErrorCode, e.time(m.TimeSent), e.time(m.TimeDelivered),
-		m.ExternalRef}
+		m.ExternalRef, m.Dispatched, m.Attempts, e.time(m.NextAttemptAt)}
 	if e.err != nil {
 		return e.err
 	}
@@ -122,4 +124,21 @@ func (t *tx) DeleteIdempotencyBefore(before time.Time) error {
 	}
 	_, err := t.c.exec(stmtDeleteIdempotencyBefore, ns)
 	return err
+}
+
+// PendingMessages implements pool.Tx.
+func (t *tx) PendingMessages(due time.Time, limit int) ([]pool.Message, error) {
+	if err := t.r(); err != nil {
+		return nil, err
+	}
+	var e encoder
+	at := e.time(due)
+	if e.err != nil {
+		return nil, e.err
+	}
+	rows, err := t.c.query(stmtPendingMessages, at, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
 }

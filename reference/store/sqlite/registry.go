@@ -242,3 +242,62 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 	}
 	return out, rows.Err()
 }
+
+// Relays implements pool.Tx.
+func (t *tx) Relays() ([]pool.Relay, error) {
+	if err := t.r(); err != nil {
+		return nil, err
+	}
+	rows, err := t.c.query(stmtRelays)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r scanner) (pool.Relay, error) {
+		var x pool.Relay
+		return x, r.Scan(&x.ID, &x.URL, &x.Secret)
+	})
+}
+
+// NumbersOnRelay implements pool.Tx.
+func (t *tx) NumbersOnRelay(relayID string) ([]pool.Number, error) {
+	if err := t.r(); err != nil {
+		return nil, err
+	}
+	rows, err := t.c.query(stmtNumbersOnRelay, relayID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanNumber)
+}
+
+// Integration implements pool.Tx.
+func (t *tx) Integration(id string) (pool.Integration, error) {
+	if err := t.r(); err != nil {
+		return pool.Integration{}, err
+	}
+	var (
+		i       pool.Integration
+		created sql.NullInt64
+		d       decoder
+	)
+	err := t.c.queryRow(stmtIntegration, id).Scan(&i.ID, &i.OrgID, &i.AccountSID, &i.APIKeySID, &i.APIKeySecret, &i.AuthToken, &i.Token, &created)
+	if err != nil {
+		return pool.Integration{}, notFound(err)
+	}
+	i.CreatedAt = d.time(created)
+	return i, d.err
+}
+
+// PutIntegration implements pool.Tx.
+func (t *tx) PutIntegration(i pool.Integration) error {
+	if err := t.w(); err != nil {
+		return err
+	}
+	var e encoder
+	args := []any{i.ID, i.OrgID, i.AccountSID, i.APIKeySID, i.APIKeySecret, i.AuthToken, i.Token, e.time(i.CreatedAt)}
+	if e.err != nil {
+		return e.err
+	}
+	_, err := t.c.exec(stmtPutIntegration, args...)
+	return err
+}

@@ -139,9 +139,27 @@ CREATE TABLE messages (
 	error_code     TEXT NOT NULL,
 	time_sent      INTEGER,
 	time_delivered INTEGER,
-	external_ref   TEXT NOT NULL
+	external_ref   TEXT NOT NULL,
+	dispatched     INTEGER NOT NULL,
+	attempts       INTEGER NOT NULL,
+	next_attempt_at INTEGER
 );
 CREATE INDEX messages_by_conversation ON messages (key_id, recipient, seq);
+-- The outbox: outbound messages not yet accepted by their relay or Twilio.
+CREATE INDEX messages_outbox ON messages (next_attempt_at, seq)
+	WHERE direction = 'outbound' AND status = 'queued' AND dispatched = 0;
+
+-- A Twilio integration of an organization.
+CREATE TABLE integrations (
+	id             TEXT PRIMARY KEY,
+	org_id         TEXT NOT NULL,
+	account_sid    TEXT NOT NULL,
+	api_key_sid    TEXT NOT NULL,
+	api_key_secret TEXT NOT NULL,
+	auth_token     TEXT NOT NULL,
+	token          TEXT NOT NULL,
+	created_at     INTEGER
+);
 
 -- An idempotency record with its send result, one column per pool.SendResult field.
 CREATE TABLE idempotency (

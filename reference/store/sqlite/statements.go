@@ -53,6 +53,11 @@ const (
 	stmtMessage
 	stmtPutMessage
 	stmtMessages
+	stmtPendingMessages
+	stmtRelays
+	stmtNumbersOnRelay
+	stmtIntegration
+	stmtPutIntegration
 
 	stmtIdempotency
 	stmtPutIdempotency
@@ -77,8 +82,9 @@ const (
 	convCols  = "key_id, recipient, allocation_id, bound_at, group_id, last_message_at, created_at"
 	groupCols = "id, key_id, allocation_id, participants, participants_key, chat_guid, name, created_at"
 	msgCols   = "id, key_id, recipient, chat_id, allocation_id, phone, direction, protocol, body, " +
-		"attachments, status, error_code, time_sent, time_delivered, external_ref"
-	idemCols = "key_id, idem_key, fingerprint, created_at, message_id, message_ids, status, from_number, " +
+		"attachments, status, error_code, time_sent, time_delivered, external_ref, dispatched, attempts, next_attempt_at"
+	integCols = "id, org_id, account_sid, api_key_sid, api_key_secret, auth_token, token, created_at"
+	idemCols  = "key_id, idem_key, fingerprint, created_at, message_id, message_ids, status, from_number, " +
 		"allocation_id, protocol, chat_id, group_id, group_created, participants, replayed"
 )
 
@@ -131,6 +137,13 @@ var statements = [numStmts]string{
 	// An update keeps the message's seq, so its place in the conversation.
 	stmtPutMessage: upsert("messages", msgCols, "id"),
 	stmtMessages:   "SELECT " + msgCols + " FROM messages WHERE key_id = ? AND recipient = ? ORDER BY seq",
+	stmtPendingMessages: "SELECT " + msgCols + " FROM messages INDEXED BY messages_outbox" +
+		" WHERE direction = 'outbound' AND status = 'queued' AND dispatched = 0" +
+		" AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, seq LIMIT ?",
+	stmtRelays:         "SELECT " + relayCols + " FROM relays ORDER BY id",
+	stmtNumbersOnRelay: "SELECT " + numberCols + " FROM numbers WHERE relay_id = ? AND provider = '" + string(pool.ProviderBlooio) + "' ORDER BY line_slot",
+	stmtIntegration:    "SELECT " + integCols + " FROM integrations WHERE id = ?",
+	stmtPutIntegration: upsert("integrations", integCols, "id"),
 
 	stmtIdempotency:    "SELECT " + idemCols + " FROM idempotency WHERE key_id = ? AND idem_key = ?",
 	stmtPutIdempotency: upsert("idempotency", idemCols, "key_id, idem_key"),

@@ -43,6 +43,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ReadOnlyRefusesWrites", testReadOnly},
 		{"RecordsAreValues", testValues},
 		{"SerializableWriters", testSerializable},
+		{"Outbox", testOutbox},
+		{"OutboxSurvivesRollback", testOutboxRollback},
+		{"RelaysAndLines", testRelays},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -75,10 +78,10 @@ func must(tb testing.TB, err error) {
 	require.NoError(tb, err)
 }
 
-func equal(tb testing.TB, want, got any) {
+func equal(tb testing.TB, want, got any, why ...string) {
 	tb.Helper()
 	if d := cmp.Diff(want, got); d != "" {
-		tb.Fatalf("mismatch (-want +got):\n%s", d)
+		tb.Fatalf("mismatch %v (-want +got):\n%s", why, d)
 	}
 }
 
@@ -94,6 +97,7 @@ type fixture struct {
 	group  pool.Group
 	msg    pool.Message
 	idem   pool.Idempotency
+	integ  pool.Integration
 }
 
 func newFixture() fixture {
@@ -114,7 +118,10 @@ func newFixture() fixture {
 		msg: pool.Message{ID: "msg_1", KeyID: "key_1", Recipient: "+15557654321", ChatID: "+15557654321", AllocationID: "alloc_1",
 			Phone: "+15551110001", Direction: pool.Outbound, Protocol: pool.ProtocolIMessage, Text: "hi",
 			Attachments: []string{"https://x.example/a.png"}, Status: pool.StatusDelivered, ErrorCode: "E1",
-			TimeSent: t0, TimeDelivered: t0.Add(time.Second), ExternalRef: "SM1"},
+			TimeSent: t0, TimeDelivered: t0.Add(time.Second), ExternalRef: "SM1",
+			Dispatched: true, Attempts: 2, NextAttemptAt: t0.Add(5 * time.Second)},
+		integ: pool.Integration{ID: "int_1", OrgID: "org_1", AccountSID: "AC1", APIKeySID: "SK1", APIKeySecret: "shh",
+			AuthToken: "tok", Token: "url-token", CreatedAt: t0},
 	}
 	f.idem = pool.Idempotency{KeyID: "key_1", Key: "idem-1", Fingerprint: pool.HashSecret("fp"), CreatedAt: t0,
 		Result: pool.SendResult{MessageID: "msg_1", MessageIDs: []string{"msg_1", "msg_2"}, Status: pool.StatusQueued,
@@ -135,6 +142,7 @@ func (f fixture) put(tb testing.TB, tx pool.Tx) {
 	must(tb, tx.PutGroup(f.group))
 	must(tb, tx.PutMessage(f.msg))
 	must(tb, tx.PutIdempotency(f.idem))
+	must(tb, tx.PutIntegration(f.integ))
 	must(tb, tx.PutPriorInbound("alloc_1", "+15557654321"))
 	must(tb, tx.PutCursor("key_1", "", 3))
 	must(tb, tx.PutWRR("key_1", []pool.WRRSlot{{AllocationID: "alloc_1", Weight: 3, Current: -2}}))
@@ -179,6 +187,14 @@ func missing(tb testing.TB, tx pool.Tx) {
 	nf("Cursor", err)
 	_, err = tx.WRR("key_1")
 	nf("WRR", err)
+	_, err = tx.Integration("int_1")
+	nf("Integration", err)
+	relays, err := tx.Relays()
+	must(tb, err)
+	require.Empty(tb, relays)
+	lines, err := tx.NumbersOnRelay("mac-1")
+	must(tb, err)
+	require.Empty(tb, lines)
 
 	allocs, err := tx.Allocations("key_1")
 	must(tb, err)
@@ -223,6 +239,9 @@ func (f fixture) present(tb testing.TB, tx pool.Tx) {
 	equal(tb, true, get(tx.PriorInbound("alloc_1", "+15557654321")))
 	equal(tb, 3, get(tx.Cursor("key_1", "")))
 	equal(tb, []pool.WRRSlot{{AllocationID: "alloc_1", Weight: 3, Current: -2}}, get(tx.WRR("key_1")))
+	equal(tb, f.integ, get(tx.Integration("int_1")))
+	equal(tb, []pool.Relay{f.relay}, get(tx.Relays()))
+	equal(tb, []pool.Number{f.blooio}, get(tx.NumbersOnRelay("mac-1")))
 	_, err := tx.NumberBySlot("mac-1", 3)
 	require.ErrorIs(tb, err, pool.ErrNotFound, "a Twilio number or another slot is not on a line")
 }
@@ -536,5 +555,109 @@ func testSerializable(t *testing.T, s pool.Store) {
 		n, err := tx.Cursor("key_1", "")
 		must(t, err)
 		require.Equal(t, workers*rounds, n, "read-modify-write in writable transactions must not lose updates")
+	})
+}
+
+// outboxMessage is an outbound message of key_1 to recipient, queued for dispatch.
+func outboxMessage(id string, next time.Time) pool.Message {
+	return pool.Message{ID: id, KeyID: "key_1", Recipient: "+15550000001", Direction: pool.Outbound,
+		Status: pool.StatusQueued, TimeSent: t0, NextAttemptAt: next}
+}
+
+func pendingIDs(tb testing.TB, tx pool.Tx, due time.Time, limit int) []string {
+	tb.Helper()
+	msgs, err := tx.PendingMessages(due, limit)
+	must(tb, err)
+	var ids []string
+	for _, m := range msgs {
+		require.True(tb, m.Pending(), m.ID)
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func testOutbox(t *testing.T, s pool.Store) {
+	write(t, s, func(tx pool.Tx) {
+		must(t, tx.PutMessage(outboxMessage("msg_a", time.Time{})))
+		must(t, tx.PutMessage(outboxMessage("msg_b", t0.Add(time.Minute)))) // a retry, due later
+		must(t, tx.PutMessage(outboxMessage("msg_c", time.Time{})))
+		in := outboxMessage("msg_in", time.Time{})
+		in.Direction, in.Status = pool.Inbound, pool.StatusReceived
+		must(t, tx.PutMessage(in))
+		done := outboxMessage("msg_done", time.Time{})
+		done.Dispatched = true
+		must(t, tx.PutMessage(done))
+		failed := outboxMessage("msg_failed", time.Time{})
+		failed.Status = pool.StatusFailed
+		must(t, tx.PutMessage(failed))
+	})
+	write(t, s, func(tx pool.Tx) {
+		equal(t, []string{"msg_a", "msg_c"}, pendingIDs(t, tx, t0, 10))
+		equal(t, []string{"msg_a", "msg_c", "msg_b"}, pendingIDs(t, tx, t0.Add(time.Minute), 10), "due first, then oldest")
+		equal(t, []string{"msg_a"}, pendingIDs(t, tx, t0.Add(time.Hour), 1))
+		// Dispatching msg_a takes it out; a failed attempt that reschedules keeps msg_c in.
+		a, err := tx.Message("msg_a")
+		must(t, err)
+		a.Dispatched, a.ExternalRef = true, "SMa"
+		must(t, tx.PutMessage(a))
+		c, err := tx.Message("msg_c")
+		must(t, err)
+		c.Attempts, c.NextAttemptAt = 1, t0.Add(2*time.Minute)
+		must(t, tx.PutMessage(c))
+		equal(t, []string{"msg_b", "msg_c"}, pendingIDs(t, tx, t0.Add(time.Hour), 10))
+	})
+	write(t, s, func(tx pool.Tx) {
+		equal(t, []string{"msg_b"}, pendingIDs(t, tx, t0.Add(time.Minute), 10))
+		// A message added later joins the outbox.
+		must(t, tx.PutMessage(outboxMessage("msg_d", time.Time{})))
+		equal(t, []string{"msg_d", "msg_b", "msg_c"}, pendingIDs(t, tx, t0.Add(time.Hour), 10))
+	})
+}
+
+func testOutboxRollback(t *testing.T, s pool.Store) {
+	write(t, s, func(tx pool.Tx) {
+		must(t, tx.PutMessage(outboxMessage("msg_a", time.Time{})))
+		must(t, tx.PutMessage(outboxMessage("msg_b", time.Time{})))
+	})
+	// Dispatch msg_a, list the outbox (which may move an index past msg_a), roll back.
+	tx, err := s.Begin(context.Background(), true)
+	must(t, err)
+	a, err := tx.Message("msg_a")
+	must(t, err)
+	a.Dispatched = true
+	must(t, tx.PutMessage(a))
+	equal(t, []string{"msg_b"}, pendingIDs(t, tx, t0, 10))
+	must(t, tx.PutMessage(outboxMessage("msg_c", time.Time{})))
+	must(t, tx.Rollback())
+	write(t, s, func(tx pool.Tx) {
+		equal(t, []string{"msg_a", "msg_b"}, pendingIDs(t, tx, t0, 10), "the rollback put msg_a back in the outbox")
+	})
+}
+
+func testRelays(t *testing.T, s pool.Store) {
+	write(t, s, func(tx pool.Tx) {
+		must(t, tx.PutRelay(pool.Relay{ID: "mac-2", URL: "http://b", Secret: "2"}))
+		must(t, tx.PutRelay(pool.Relay{ID: "mac-1", URL: "http://a", Secret: "1"}))
+		for i, slot := range []int{3, 1, 2} {
+			relay := "mac-1"
+			if i == 2 {
+				relay = "mac-2"
+			}
+			must(t, tx.PutNumber(pool.Number{Phone: "+1555111000" + string(rune('1'+i)), OrgID: "org_1", Provider: pool.ProviderBlooio, RelayID: relay, LineSlot: slot}))
+		}
+		must(t, tx.PutNumber(pool.Number{Phone: "+15552220001", OrgID: "org_1", Provider: pool.ProviderTwilio}))
+	})
+	read(t, s, func(tx pool.Tx) {
+		relays, err := tx.Relays()
+		must(t, err)
+		require.Len(t, relays, 2)
+		require.Equal(t, "mac-1", relays[0].ID)
+		lines, err := tx.NumbersOnRelay("mac-1")
+		must(t, err)
+		var got []string
+		for _, n := range lines {
+			got = append(got, n.Phone)
+		}
+		equal(t, []string{"+15551110002", "+15551110001"}, got, "by line slot")
 	})
 }
