@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+const usage = `Usage: poolkit <command> [flags]
+
+Commands:
+  serve   serve the reference API (public v2 API, admin API, relay events)
+  help    show this help
+
+Run "poolkit <command> -h" for a command's flags.
+`
+
+// run is the whole program: args are os.Args, getenv reads the environment, and ctx ends
+// on SIGINT or SIGTERM.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command")
+	}
+	switch cmd := args[1]; cmd {
+	case "serve":
+		return serve(ctx, args[2:], getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
