@@ -6,7 +6,7 @@ RAPID_CHECKS ?= 300
 BENCHTIME ?= 1s
 COUNT     ?= 5
 
-.PHONY: test bench lint fmt cover
+.PHONY: test bench lint fmt cover fuzz build
 
 ## test: every test under the race detector, with enough random sequences to matter.
 test:
@@ -15,6 +15,18 @@ test:
 ## bench: the engine benchmarks, several runs (feed the output to benchstat).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) ./reference/...
+
+## build: the poolkit binary (static, as for a FROM scratch image).
+build:
+	CGO_ENABLED=0 $(GO) build -o poolkit ./cmd/poolkit
+
+## fuzz: each fuzz target for FUZZTIME (make test runs them on their seed corpus only).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz='^FuzzSend$$' -fuzztime=$(FUZZTIME) ./reference/api
+	$(GO) test -run '^$$' -fuzz='^FuzzRelayEvents$$' -fuzztime=$(FUZZTIME) ./reference/api
+	$(GO) test -run '^$$' -fuzz='^FuzzValidE164$$' -fuzztime=$(FUZZTIME) ./reference/numbering
+	$(GO) test -run '^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/relaysig
 
 ## cover: statement coverage of the engine.
 cover:

@@ -47,7 +47,7 @@ func Verify(secret, header string, body []byte, now time.Time) error {
 		}
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || secret == "" {
+	if err != nil || secret == "" || strconv.FormatInt(t, 10) != ts { // only the canonical form
 		return ErrInvalid
 	}
 	if d := now.Sub(time.Unix(t, 0)); d > Tolerance || d < -Tolerance {
