@@ -30,20 +30,22 @@ func Sign(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
 }
 
-// Verify checks a header value against body and secret at time now: a valid v1 HMAC of a
-// timestamp within Tolerance of now. The HMAC is compared in constant time.
+// Verify checks a header value against body and secret at time now: a timestamp within
+// Tolerance of now and a valid v1 HMAC. Several v1 entries may be given (a relay rotating
+// its secret signs with both); one valid is enough. HMACs are compared in constant time.
 func Verify(secret, header string, body []byte, now time.Time) error {
-	var ts, sig string
+	var ts string
+	var sigs []string
 	for _, part := range strings.Split(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return ErrInvalid
 		}
-		switch k {
-		case "t":
+		switch {
+		case k == "t" && ts == "":
 			ts = v
-		case "v1":
-			sig = v
+		case k == "v1":
+			sigs = append(sigs, v)
 		}
 	}
 	t, err := strconv.ParseInt(ts, 10, 64)
@@ -53,8 +55,13 @@ func Verify(secret, header string, body []byte, now time.Time) error {
 	if d := now.Sub(time.Unix(t, 0)); d > Tolerance || d < -Tolerance {
 		return ErrInvalid
 	}
-	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, mac(secret, ts, body)) {
+	want := mac(secret, ts, body)
+	valid := false
+	for _, sig := range sigs {
+		got, err := hex.DecodeString(sig)
+		valid = valid || err == nil && hmac.Equal(got, want)
+	}
+	if !valid {
 		return ErrInvalid
 	}
 	return nil

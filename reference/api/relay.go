@@ -2,59 +2,37 @@ package api
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
+	"poolkit/internal/relaysig"
 	"poolkit/reference/pool"
 )
 
 // RelaySignatureHeader is the header that carries a relay event's signature (SPEC §7).
-const RelaySignatureHeader = "X-Relay-Signature"
+const RelaySignatureHeader = relaysig.Header
 
 // MaxRelaySkew is how far a signature's timestamp may be from the server's clock.
-const MaxRelaySkew = 300 * time.Second
+const MaxRelaySkew = relaysig.Tolerance
 
 // SignRelayBody returns the X-Relay-Signature value of body signed with a relay's secret
-// at time t: "t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>".
+// at time t (see internal/relaysig).
 func SignRelayBody(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(relayMAC(secret, ts, body))
-}
-
-func relayMAC(secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return relaysig.Sign(secret, t, body)
 }
 
 var errInvalidSignature = &pool.Error{Code: pool.CodeInvalidSignature, Message: "Missing or invalid X-Relay-Signature"}
 
 // verifyRelay checks a relay event's signature against the secret registered for the
-// body's relay_id, in constant time, and the timestamp against now.
+// body's relay_id (internal/relaysig: constant-time HMAC, timestamp within 300 s).
 //
 // Errors: invalid_signature (unknown relay, bad HMAC, stale or missing signature).
 func verifyRelay(ctx context.Context, e *pool.Engine, now time.Time, header string, body []byte) error {
-	ts, sigs := parseSignature(header)
-	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return errInvalidSignature
-	}
-	skew := int64(MaxRelaySkew / time.Second)
-	if unix := now.Unix(); t < unix-skew || t > unix+skew {
-		return errInvalidSignature
-	}
 	var head struct {
 		RelayID string `json:"relay_id"`
 	}
-	if json.Unmarshal(body, &head) != nil || head.RelayID == "" {
+	if header == "" || json.Unmarshal(body, &head) != nil || head.RelayID == "" {
 		return errInvalidSignature
 	}
 	relay, err := e.Relay(ctx, head.RelayID)
@@ -64,33 +42,10 @@ func verifyRelay(ctx context.Context, e *pool.Engine, now time.Time, header stri
 	if err != nil {
 		return err
 	}
-	want := relayMAC(relay.Secret, ts, body)
-	ok := false
-	for _, s := range sigs {
-		got, err := hex.DecodeString(s)
-		if err == nil && hmac.Equal(got, want) {
-			ok = true
-		}
-	}
-	if !ok {
+	if relaysig.Verify(relay.Secret, header, body, now) != nil {
 		return errInvalidSignature
 	}
 	return nil
-}
-
-// parseSignature splits "t=…,v1=…[,v1=…]" into the timestamp and the v1 signatures.
-func parseSignature(h string) (ts string, sigs []string) {
-	for part := range strings.SplitSeq(h, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		switch {
-		case !ok:
-		case k == "t" && ts == "":
-			ts = v
-		case k == "v1":
-			sigs = append(sigs, v)
-		}
-	}
-	return ts, sigs
 }
 
 // handleRelayEvents serves POST /relay/v1/events (SPEC §7): message.inbound,
