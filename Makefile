@@ -6,11 +6,18 @@ RAPID_CHECKS ?= 300
 BENCHTIME ?= 1s
 COUNT     ?= 5
 
-.PHONY: test bench lint fmt cover fuzz build
+.PHONY: test bench lint fmt cover fuzz fuzz-handlers build
 
-## test: every test under the race detector, with enough random sequences to matter.
+## test: every test under the race detector, with enough random sequences to matter,
+## then a short fuzzing run of the HTTP handlers.
 test:
 	RAPID_CHECKS=$(RAPID_CHECKS) $(GO) test -race -count=1 $(PKGS)
+	$(MAKE) --no-print-directory fuzz-handlers FUZZTIME=$(SHORT_FUZZTIME)
+
+SHORT_FUZZTIME ?= 5s
+fuzz-handlers:
+	$(GO) test -run '^$$' -fuzz='^FuzzSend$$' -fuzztime=$(FUZZTIME) ./reference/api
+	$(GO) test -run '^$$' -fuzz='^FuzzRelayEvents$$' -fuzztime=$(FUZZTIME) ./reference/api
 
 ## bench: the engine benchmarks, several runs (feed the output to benchstat).
 bench:
@@ -22,9 +29,7 @@ build:
 
 ## fuzz: each fuzz target for FUZZTIME (make test runs them on their seed corpus only).
 FUZZTIME ?= 30s
-fuzz:
-	$(GO) test -run '^$$' -fuzz='^FuzzSend$$' -fuzztime=$(FUZZTIME) ./reference/api
-	$(GO) test -run '^$$' -fuzz='^FuzzRelayEvents$$' -fuzztime=$(FUZZTIME) ./reference/api
+fuzz: fuzz-handlers
 	$(GO) test -run '^$$' -fuzz='^FuzzValidE164$$' -fuzztime=$(FUZZTIME) ./reference/numbering
 	$(GO) test -run '^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./internal/relaysig
 
