@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -99,7 +101,15 @@ func TestServe_CrashDurability(t *testing.T) {
 	require.NoError(t, err)
 	key, err := admin.CreateKey(ctx, org.OrganizationID, "load")
 	require.NoError(t, err)
-	_, err = admin.RegisterRelay(ctx, client.RegisterRelayRequest{RelayID: "mac-1", URL: "http://127.0.0.1:1", Secret: "s"})
+	// serve dispatches the outbox: a relay that accepts every message keeps the lines
+	// online (an unreachable one would take them offline).
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"status":"accepted"}`)
+	}))
+	t.Cleanup(relay.Close)
+	_, err = admin.RegisterRelay(ctx, client.RegisterRelayRequest{RelayID: "mac-1", URL: relay.URL, Secret: "s"})
 	require.NoError(t, err)
 	var phones []string
 	for i := 0; i < 4; i++ {

@@ -9,8 +9,12 @@ import (
 const usage = `Usage: poolkit <command> [flags]
 
 Commands:
-  serve   serve the reference API (public v2 API, admin API, relay events)
-  help    show this help
+  serve         serve the reference API (public v2 API, admin API, relay events,
+                Twilio webhooks) and dispatch the outbox; --demo runs a ready demo
+                with fake Mac relays and a fake Twilio in-process
+  fake-relay    run a fleet of fake Mac relays: --config FILE [--engine-url URL]
+  fake-twilio   run a fake Twilio: --config FILE [--addr HOST:PORT]
+  help          show this help
 
 Run "poolkit <command> -h" for a command's flags.
 `
@@ -25,6 +29,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd := args[1]; cmd {
 	case "serve":
 		return serve(ctx, args[2:], getenv, stdout, stderr)
+	case "fake-relay":
+		return fakeRelay(ctx, args[2:], stdout, stderr)
+	case "fake-twilio":
+		return fakeTwilio(ctx, args[2:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

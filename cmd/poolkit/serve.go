@@ -11,11 +11,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"poolkit/internal/twilioclient"
 	"poolkit/reference/api"
+	"poolkit/reference/delivery"
 	"poolkit/reference/pool"
 	"poolkit/reference/store/mem"
 	"poolkit/reference/store/sqlite"
@@ -27,6 +31,8 @@ const shutdownTimeout = 15 * time.Second
 // serveConfig is what `poolkit serve` is told by flags and environment; flags win.
 type serveConfig struct {
 	addr, dataDir, store, adminToken, logFormat string
+	publicURL, twilioURL                        string
+	demo                                        bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -44,8 +50,25 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.store, "store", env("POOLKIT_STORE", "sqlite"), "store: sqlite or mem (env POOLKIT_STORE)")
 	fs.StringVar(&c.adminToken, "admin-token", env("POOLKIT_ADMIN_TOKEN", ""), "admin API token; generated and printed when empty (env POOLKIT_ADMIN_TOKEN)")
 	fs.StringVar(&c.logFormat, "log-format", env("POOLKIT_LOG_FORMAT", "text"), "log format: text or json (env POOLKIT_LOG_FORMAT)")
+	fs.StringVar(&c.publicURL, "public-url", env("POOLKIT_PUBLIC_URL", ""), "the server's base URL as Twilio reaches it, for status callbacks and inbound webhooks; default http://<listen address> (env POOLKIT_PUBLIC_URL)")
+	fs.StringVar(&c.twilioURL, "twilio-url", env("POOLKIT_TWILIO_URL", twilioclient.DefaultBaseURL), "base URL of the Twilio REST API (env POOLKIT_TWILIO_URL)")
+	fs.BoolVar(&c.demo, "demo", false, "run the demo deployment: fake Mac relays and a fake Twilio in-process, an org with an iMessage and a Twilio key; the store defaults to mem")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	storeSet := getenv("POOLKIT_STORE") != ""
+	fs.Visit(func(f *flag.Flag) { storeSet = storeSet || f.Name == "store" })
+	if c.demo && !storeSet {
+		c.store = "mem"
+	}
+	if c.publicURL != "" {
+		if u, err := url.Parse(c.publicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return c, fmt.Errorf("--public-url must be an absolute http or https URL, not %q", c.publicURL)
+		}
+		c.publicURL = strings.TrimSuffix(c.publicURL, "/")
+	}
+	if _, err := twilioclient.ParseBaseURL(c.twilioURL); err != nil {
+		return c, fmt.Errorf("--twilio-url: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
@@ -110,8 +133,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	localURL := "http://" + ln.Addr().String()
+	if c.publicURL == "" {
+		c.publicURL = localURL
+	}
+	var dem *demoEnv
+	if c.demo {
+		// The fake Twilio must exist before the server: the server's Twilio URL is its.
+		if dem, err = startDemoFakes(localURL); err != nil {
+			ln.Close()
+			return err
+		}
+		defer dem.close()
+		c.twilioURL = dem.twilio.URL()
+	}
+	dispatcher := delivery.New(engine, delivery.Config{PublicURL: c.publicURL, TwilioURL: c.twilioURL, Now: time.Now, Logger: log})
 	srv := &http.Server{
-		Handler:           api.New(engine, api.Options{AdminToken: c.adminToken, Logger: log}),
+		Handler: api.New(engine, api.Options{AdminToken: c.adminToken, Logger: log,
+			TwilioURL: c.twilioURL, PublicURL: c.publicURL, Dispatcher: dispatcher}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -124,19 +163,51 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- dispatcher.Run(dctx) }()
+	// stopDispatcher ends the dispatcher and waits for the dispatches under way.
+	stopDispatcher := func() error {
+		stopDispatch()
+		return <-dispatched
+	}
+
+	if dem != nil {
+		if err := dem.provision(ctx, localURL, c.adminToken, stdout); err != nil {
+			srv.Close()
+			<-served
+			stopDispatcher()
+			return fmt.Errorf("demo: %w", err)
+		}
+		if hook, ok := ctx.Value(demoHookKey{}).(func(*demoEnv)); ok {
+			hook(dem)
+		}
+	}
+
 	select {
 	case err := <-served:
+		stopDispatcher()
 		return err
+	case err := <-dispatched:
+		srv.Close()
+		<-served
+		return fmt.Errorf("delivery: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		stopDispatcher()
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		stopDispatcher()
 		return err
+	}
+	if err := stopDispatcher(); err != nil {
+		return fmt.Errorf("delivery: %w", err)
 	}
 	log.Info("stopped")
 	return nil

@@ -23,6 +23,20 @@ type Options struct {
 	// Now is the clock that relay signatures are checked against (|now − t| ≤ 300 s).
 	// Nil means time.Now.
 	Now func() time.Time
+	// TwilioURL is the base URL of the Twilio REST API that the admin API's Twilio
+	// integration routes talk to through twilio-go; "" means https://api.twilio.com.
+	TwilioURL string
+	// TwilioHTTPClient supplies the transport and timeout of those Twilio requests; nil
+	// means http.DefaultTransport with a 10 s timeout.
+	TwilioHTTPClient *http.Client
+	// PublicURL is the engine's own base URL as Twilio reaches it: the incoming-message
+	// webhook set on imported numbers ({PublicURL}/twilio/v1/inbound/{id}/{token}) and the
+	// URL that X-Twilio-Signature is checked against. "" means the URL the request was
+	// addressed to (http, its Host header).
+	PublicURL string
+	// Dispatcher, when set, is kicked after every accepted send so that the outbox is
+	// dispatched at once.
+	Dispatcher interface{ Kick() }
 }
 
 // New returns the HTTP handler of the whole API over engine e.

@@ -14,7 +14,7 @@ import (
 // run in SPEC §2's order — unauthorized, payload_too_large, invalid_json, invalid_chat_id,
 // invalid_request, invalid_from_number — and the engine decides the rest (chat_not_found,
 // then the selection rules). 202 for an accepted send, 200 for an idempotent replay.
-func handleSend(e *pool.Engine) http.Handler {
+func handleSend(e *pool.Engine, kick func()) http.Handler {
 	type response struct {
 		MessageID    string   `json:"message_id"`
 		MessageIDs   []string `json:"message_ids,omitempty"`
@@ -77,6 +77,9 @@ func handleSend(e *pool.Engine) http.Handler {
 			status = http.StatusOK
 		}
 		encode(w, r, status, out)
+		if status == http.StatusAccepted && kick != nil {
+			kick() // the outbox has a new message: dispatch it now rather than at the next poll
+		}
 	})
 }
 

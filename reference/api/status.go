@@ -15,6 +15,9 @@ const (
 	CodeMethodNotAllowed pool.Code = "method_not_allowed"
 	// CodeNotReady answers /readyz when the store does not answer.
 	CodeNotReady pool.Code = "not_ready"
+	// CodeForbidden answers a Twilio webhook with an unknown integration, a wrong URL
+	// token or an invalid X-Twilio-Signature (SPEC §7).
+	CodeForbidden pool.Code = "forbidden"
 )
 
 // statusOf is the one table from error code to HTTP status.
@@ -57,6 +60,7 @@ var statusOf = map[pool.Code]int{
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeNotReady:         http.StatusServiceUnavailable,
+	CodeForbidden:        http.StatusForbidden,
 }
 
 // Status returns the HTTP status of an error code, 500 for a code it does not know.

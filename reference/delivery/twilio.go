@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"poolkit/internal/twilioclient"
 	"strconv"
 	"strings"
 
@@ -86,33 +87,5 @@ func (d *Dispatcher) statusCallback(in pool.Integration, messageID string) strin
 // requests go to TwilioURL. twilio-go takes no context: a create is bounded by the HTTP
 // client's timeout, and like a relay send it is not cut short when Run stops.
 func (d *Dispatcher) twilioClient(in pool.Integration) *twilio.RestClient {
-	next := d.cfg.HTTPClient.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc := &http.Client{
-		Transport:     &rewrite{base: d.twilio, next: next},
-		Timeout:       d.cfg.HTTPClient.Timeout,
-		CheckRedirect: noRedirect,
-	}
-	c := &client.Client{Credentials: client.NewCredentials(in.APIKeySID, in.APIKeySecret), HTTPClient: hc}
-	c.SetAccountSid(in.AccountSID)
-	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
-}
-
-// rewrite sends each request to base: its scheme and host, its path as a prefix.
-// twilio-go has no base-URL option; given this transport it talks to TwilioURL.
-type rewrite struct {
-	base *url.URL
-	next http.RoundTripper
-}
-
-func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.URL.Scheme, r.URL.Host, r.Host = t.base.Scheme, t.base.Host, ""
-	if p := strings.TrimSuffix(t.base.Path, "/"); p != "" {
-		r.URL.Path = p + r.URL.Path
-		r.URL.RawPath = ""
-	}
-	return t.next.RoundTrip(r)
+	return twilioclient.New(d.cfg.TwilioURL, in.AccountSID, in.APIKeySID, in.APIKeySecret, d.cfg.HTTPClient)
 }

@@ -62,12 +62,21 @@ type Server struct {
 }
 
 // Start serves a fresh engine on loopback until the test ends.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB) *Server { return StartWith(tb, nil) }
+
+// StartWith is Start with options of one's own: configure, when not nil, changes the
+// Options the API is built with; url is the server's base URL.
+func StartWith(tb testing.TB, configure func(o *api.Options, url string)) *Server {
 	tb.Helper()
 	s := &Server{tb: tb, Store: mem.New(), Clock: &Clock{now: Epoch}}
 	s.Engine = pool.New(s.Store, pool.WithClock(s.Clock.Now))
-	h := api.New(s.Engine, api.Options{AdminToken: AdminToken, Logger: slog.New(slog.DiscardHandler), Now: s.Clock.Now})
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(nil)
+	o := api.Options{AdminToken: AdminToken, Logger: slog.New(slog.DiscardHandler), Now: s.Clock.Now}
+	if configure != nil {
+		configure(&o, "http://"+ts.Listener.Addr().String())
+	}
+	ts.Config.Handler = api.New(s.Engine, o)
+	ts.Start()
 	tb.Cleanup(ts.Close)
 	s.URL = ts.URL
 	s.HTTP = &http.Client{Transport: ValidatingTransport(tb, ts.Client().Transport), Timeout: 30 * time.Second}
