@@ -116,7 +116,9 @@ func handleRelayEvents(e *pool.Engine, now func() time.Time) http.Handler {
 				err = invalid("message.status needs message_id and status")
 				break
 			}
-			err = e.RecordStatus(ctx, *ev.MessageID, pool.Status(*ev.Status), ev.ErrorCode)
+			// Only messages sent from this relay's lines: one relay cannot set the status
+			// of another's messages.
+			err = e.RecordStatusFrom(ctx, pool.Reporter{RelayID: ev.RelayID}, *ev.MessageID, pool.Status(*ev.Status), ev.ErrorCode)
 		case "line.status":
 			if ev.LineSlot == nil || ev.Online == nil {
 				err = invalid("line.status needs line_slot and online")

@@ -105,6 +105,24 @@ func TestRelay_Status(t *testing.T) {
 	requireCode(t, err, 404, pool.CodeMessageNotFound)
 }
 
+// TestRelay_StatusOfAnotherRelaysMessage: a correctly signed report from one relay cannot
+// change a message sent from another relay's line.
+func TestRelay_StatusOfAnotherRelaysMessage(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.Admin.RegisterRelay(f.ctx, client.RegisterRelayRequest{RelayID: "mac-other", URL: "http://127.0.0.1:9", Secret: "other-secret"})
+	require.NoError(t, err)
+	sent, err := f.a.Send(f.ctx, "+15557654321", client.SendBody{Text: "hi"}, client.SendOptions{})
+	require.NoError(t, err)
+	before := f.snapshot(t)
+	_, err = f.Admin.PostRelayEvent(f.ctx, "other-secret", f.Clock.Now(),
+		client.RelayEvent{Type: "message.status", RelayID: "mac-other", MessageID: sent.MessageID, Status: "failed"})
+	requireCode(t, err, 404, pool.CodeMessageNotFound)
+	require.Equal(t, before, f.snapshot(t), "nothing applied")
+	got, err := f.a.MessageStatus(f.ctx, "+15557654321", sent.MessageID)
+	require.NoError(t, err)
+	require.Equal(t, "queued", got.Status)
+}
+
 func TestRelay_LineStatus(t *testing.T) {
 	f := newFixture(t)
 	p := f.aNums[1]

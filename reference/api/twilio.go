@@ -336,7 +336,8 @@ var twilioStatuses = map[string]pool.Status{
 // any other non-final status of Twilio's are acknowledged and ignored.
 func handleTwilioStatus(e *pool.Engine, publicURL string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := verifyTwilio(e, publicURL, w, r); err != nil {
+		in, err := verifyTwilio(e, publicURL, w, r)
+		if err != nil {
 			encodeError(w, r, err)
 			return
 		}
@@ -353,7 +354,9 @@ func handleTwilioStatus(e *pool.Engine, publicURL string) http.Handler {
 				code = "twilio_" + strings.ToLower(r.PostForm.Get("MessageStatus"))
 			}
 		}
-		if err := e.RecordStatus(r.Context(), messageID, status, code); err != nil {
+		// Only messages sent from this integration's numbers: one account's callbacks
+		// cannot touch another's messages.
+		if err := e.RecordStatusFrom(r.Context(), pool.Reporter{IntegrationID: in.ID}, messageID, status, code); err != nil {
 			encodeError(w, r, err)
 			return
 		}

@@ -159,3 +159,41 @@ func TestOfflineRelays(t *testing.T) {
 	require.Len(t, got[0].Lines, 2, "all lines of the relay, to compare with its health report")
 	require.True(t, got[0].Lines[1].Offline)
 }
+
+func TestRecordStatusFrom(t *testing.T) {
+	w := newWorld(t, pool.OrgSpec{})
+	_, err := w.e.RegisterRelay(w.ctx, pool.Relay{ID: "mac-2", URL: "http://127.0.0.1:2", Secret: "s2"})
+	require.NoError(t, err)
+	k := w.imessageKey("a", "+15551110001") // on mac-1
+	in, err := w.e.CreateIntegration(w.ctx, pool.IntegrationSpec{OrgID: w.org.ID, AccountSID: accountSID, APIKeySID: apiKeySID, APIKeySecret: "s"})
+	require.NoError(t, err)
+	other, err := w.e.CreateIntegration(w.ctx, pool.IntegrationSpec{OrgID: w.org.ID, AccountSID: accountSID, APIKeySID: apiKeySID, APIKeySecret: "s"})
+	require.NoError(t, err)
+	_, err = w.e.ImportNumbers(w.ctx, in.ID, []string{"+15552220001"})
+	require.NoError(t, err)
+	sms := w.key("sms")
+	w.assign(sms, "+15552220001")
+	imsg, err := w.send(k, "+15551230001", "")
+	require.NoError(t, err)
+	text, err := w.send(sms, "+15551230001", "")
+	require.NoError(t, err)
+
+	for name, c := range map[string]struct {
+		from pool.Reporter
+		id   string
+	}{
+		"another relay":        {pool.Reporter{RelayID: "mac-2"}, imsg.MessageID},
+		"a relay, sms message": {pool.Reporter{RelayID: "mac-1"}, text.MessageID},
+		"another integration":  {pool.Reporter{IntegrationID: other.ID}, text.MessageID},
+		"integration, imsg":    {pool.Reporter{IntegrationID: in.ID}, imsg.MessageID},
+	} {
+		requireCode(t, w.e.RecordStatusFrom(w.ctx, c.from, c.id, pool.StatusDelivered, ""), pool.CodeMessageNotFound, name)
+	}
+	for _, id := range []string{imsg.MessageID, text.MessageID} {
+		m, err := w.e.Message(w.ctx, map[string]string{imsg.MessageID: k.ID, text.MessageID: sms.ID}[id], id)
+		require.NoError(t, err)
+		require.Equal(t, pool.StatusQueued, m.Status, "a foreign report changes nothing")
+	}
+	require.NoError(t, w.e.RecordStatusFrom(w.ctx, pool.Reporter{RelayID: "mac-1"}, imsg.MessageID, pool.StatusDelivered, ""))
+	require.NoError(t, w.e.RecordStatusFrom(w.ctx, pool.Reporter{IntegrationID: in.ID}, text.MessageID, pool.StatusDelivered, ""))
+}

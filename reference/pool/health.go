@@ -5,12 +5,29 @@ import (
 	"slices"
 )
 
+// Reporter names who reports a message's status: a relay, or a Twilio integration. A
+// report applies only to messages sent from that relay's lines or that integration's
+// numbers; for any other message it is message_not_found, as for an unknown one, so a
+// reporter learns nothing of messages that are not its own.
+type Reporter struct {
+	RelayID       string
+	IntegrationID string
+}
+
 // RecordStatus records a delivery status report for an outbound message. The first final
 // status (delivered or failed) is the message's delivery outcome and feeds its number's
 // health window (POOL-HEALTH-1); repeats and reports after a final status are ignored.
+// The engine itself reports (a zero Reporter) the dispatches that can never succeed.
 //
 // Errors: message_not_found, invalid_request (a status that is not sent/delivered/failed).
 func (e *Engine) RecordStatus(ctx context.Context, messageID string, status Status, errorCode string) error {
+	return e.RecordStatusFrom(ctx, Reporter{}, messageID, status, errorCode)
+}
+
+// RecordStatusFrom is RecordStatus for a report from a relay or a Twilio integration.
+//
+// Errors: message_not_found (also for another reporter's message), invalid_request.
+func (e *Engine) RecordStatusFrom(ctx context.Context, from Reporter, messageID string, status Status, errorCode string) error {
 	if status != StatusSent && status != StatusDelivered && status != StatusFailed {
 		return Errorf(CodeInvalidRequest, "status must be sent, delivered or failed")
 	}
@@ -18,6 +35,16 @@ func (e *Engine) RecordStatus(ctx context.Context, messageID string, status Stat
 		m, err := tx.Message(messageID)
 		if err != nil || m.Direction != Outbound {
 			return notFound(orNotFound(err), CodeMessageNotFound, "no outbound message %s", messageID)
+		}
+		if from != (Reporter{}) {
+			num, err := tx.Number(m.Phone)
+			if err != nil && err != ErrNotFound {
+				return err
+			}
+			if err == ErrNotFound || from.RelayID != "" && (num.Provider != ProviderBlooio || num.RelayID != from.RelayID) ||
+				from.IntegrationID != "" && (num.Provider != ProviderTwilio || num.IntegrationID != from.IntegrationID) {
+				return Errorf(CodeMessageNotFound, "no outbound message %s", messageID)
+			}
 		}
 		if m.Status.final() || m.Status == status {
 			return nil // late or repeated report
