@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"poolkit/internal/testclock"
 	"poolkit/reference/api"
 	"poolkit/reference/client"
 	"poolkit/reference/pool"
@@ -27,24 +27,7 @@ const AdminToken = "test-admin-token"
 var Epoch = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // Clock is a manual clock, safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type Clock = testclock.Clock
 
 // Server is a running test API.
 type Server struct {
@@ -68,7 +51,7 @@ func Start(tb testing.TB) *Server { return StartWith(tb, nil) }
 // Options the API is built with; url is the server's base URL.
 func StartWith(tb testing.TB, configure func(o *api.Options, url string)) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, Store: mem.New(), Clock: &Clock{now: Epoch}}
+	s := &Server{tb: tb, Store: mem.New(), Clock: testclock.New(Epoch)}
 	s.Engine = pool.New(s.Store, pool.WithClock(s.Clock.Now))
 	ts := httptest.NewUnstartedServer(nil)
 	o := api.Options{AdminToken: AdminToken, Logger: slog.New(slog.DiscardHandler), Now: s.Clock.Now}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"poolkit/internal/testclock"
 	"poolkit/reference/pool"
 	"poolkit/reference/store/sqlite"
 	"poolkit/reference/store/storetest"
@@ -35,22 +36,7 @@ func TestStore(t *testing.T) {
 }
 
 // clock is a manual clock for the engine.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type clock = testclock.Clock
 
 // world is an org with one key holding n Blooio numbers, made through the engine.
 type world struct {
@@ -84,7 +70,7 @@ func newWorld(tb testing.TB, s pool.Store, n int, opts ...pool.Option) world {
 func TestSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
-	c := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC))
 	s := open(t, path)
 	w := newWorld(t, s, 3, pool.WithClock(c.Now))
 
