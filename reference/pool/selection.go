@@ -2,10 +2,19 @@ package pool
 
 import "strings"
 
-// candidate is an allocation that may start a new conversation.
+// candidate is an allocation that may start a new conversation: what the strategies
+// need of it and of its number, and its index in selectNew's allocations, whose numbers
+// are loaded once.
 type candidate struct {
-	alloc Allocation
-	num   Number
+	i        int
+	id       string
+	position int
+	weight   int
+	phone    string
+}
+
+func newCandidate(i int, a *Allocation, n *Number) candidate {
+	return candidate{i: i, id: a.ID, position: a.Position, weight: n.Weight, phone: n.Phone}
 }
 
 // eligibleNew reports whether a number can start new conversations (POOL-NEW-1): not
@@ -23,36 +32,38 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 	if err != nil {
 		return err
 	}
-	var buf [16]candidate
-	cands := buf[:0]
+	var nbuf [16]Number
+	nums := nbuf[:0]
 	for _, a := range allocs {
 		num, err := tx.Number(a.Phone)
 		if err != nil {
 			return err
 		}
-		if eligibleNew(&num, org.Strategy, r.texts) {
-			cands = append(cands, candidate{a, num})
+		nums = append(nums, num)
+	}
+	var buf [16]candidate
+	cands := buf[:0]
+	for j := range allocs {
+		if eligibleNew(&nums[j], org.Strategy, r.texts) {
+			cands = append(cands, newCandidate(j, &allocs[j], &nums[j]))
 		}
 	}
 	if len(cands) == 0 {
 		// Reply-only numbers this recipient has written to may take the conversation.
 		allInbound, anyPrior := true, false
-		for _, a := range allocs {
-			num, err := tx.Number(a.Phone)
-			if err != nil {
-				return err
-			}
+		for j := range allocs {
+			num := &nums[j]
 			if num.PlanKind != PlanInbound {
 				allInbound = false
 				continue
 			}
-			prior, err := tx.PriorInbound(a.ID, r.recipient)
+			prior, err := tx.PriorInbound(allocs[j].ID, r.recipient)
 			if err != nil {
 				return err
 			}
 			anyPrior = anyPrior || prior
 			if h := num.Health(); prior && (h == HealthActive || h == HealthDegraded) {
-				cands = append(cands, candidate{a, num})
+				cands = append(cands, newCandidate(j, &allocs[j], num))
 			}
 		}
 		if len(cands) == 0 {
@@ -75,7 +86,7 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 	if err != nil {
 		return err
 	}
-	r.alloc, r.num = cands[i].alloc, cands[i].num
+	r.alloc, r.num = allocs[cands[i].i], nums[cands[i].i]
 	return nil
 }
 
@@ -88,12 +99,12 @@ func pickRoundRobin(tx Tx, keyID, scope string, cands []candidate) (int, error) 
 	}
 	i := 0
 	for j := range cands {
-		if cands[j].alloc.Position > last {
+		if cands[j].position > last {
 			i = j
 			break
 		}
 	}
-	return i, tx.PutCursor(keyID, scope, cands[i].alloc.Position)
+	return i, tx.PutCursor(keyID, scope, cands[i].position)
 }
 
 // pickWeighted is nginx's smooth weighted round-robin (POOL-WRR-1). The current weights
@@ -103,7 +114,7 @@ func pickRoundRobin(tx Tx, keyID, scope string, cands []candidate) (int, error) 
 func pickWeighted(tx Tx, keyID string, cands []candidate) (int, error) {
 	total := 0
 	for j := range cands {
-		total += max(cands[j].num.Weight, 0)
+		total += max(cands[j].weight, 0)
 	}
 	if total == 0 {
 		return 0, nil
@@ -114,13 +125,13 @@ func pickWeighted(tx Tx, keyID string, cands []candidate) (int, error) {
 	}
 	same := len(prev) == len(cands)
 	for j := 0; same && j < len(cands); j++ {
-		same = prev[j].AllocationID == cands[j].alloc.ID && prev[j].Weight == max(cands[j].num.Weight, 0)
+		same = prev[j].AllocationID == cands[j].id && prev[j].Weight == max(cands[j].weight, 0)
 	}
 	slots := prev
 	if !same {
 		slots = make([]WRRSlot, len(cands))
 		for j := range cands {
-			slots[j] = WRRSlot{AllocationID: cands[j].alloc.ID, Weight: max(cands[j].num.Weight, 0)}
+			slots[j] = WRRSlot{AllocationID: cands[j].id, Weight: max(cands[j].weight, 0)}
 		}
 	}
 	best := 0
@@ -148,15 +159,24 @@ func (e *Engine) pickGeographic(tx Tx, keyID string, chat *Chat, cands []candida
 	}
 	var buf [16]int
 	tier := buf[:0]
+	// Each candidate's area code, computed once.
+	type areaCode struct {
+		ac string
+		ok bool
+	}
+	var acBuf [16]areaCode
+	acs := acBuf[:0]
 	for j := range cands {
-		if cac, ok := e.geo.AreaCode(cands[j].num.Phone); ok && cac == ac {
+		cac, ok := e.geo.AreaCode(cands[j].phone)
+		acs = append(acs, areaCode{cac, ok})
+		if ok && cac == ac {
 			tier = append(tier, j)
 		}
 	}
 	scope := ac
 	if len(tier) == 0 {
 		for j := range cands {
-			if cac, ok := e.geo.AreaCode(cands[j].num.Phone); ok && shareRegion(regions, e.geo.Regions(cac)) {
+			if acs[j].ok && shareRegion(regions, e.geo.Regions(acs[j].ac)) {
 				tier = append(tier, j)
 			}
 		}

@@ -42,7 +42,7 @@ type Store struct {
 	msgs       *msgLog
 	idem       *table[pair, pool.Idempotency]
 	cursors    *table[pair, int]
-	wrr        *table[string, []pool.WRRSlot]
+	wrr        *wrrTable
 	integs     *table[string, pool.Integration]
 }
 
@@ -59,7 +59,7 @@ func New() *Store {
 		groupByPK: newTable[pair, string](), groupByCG: newTable[pair, string](),
 		msgs: newMsgLog(),
 		idem: newTable[pair, pool.Idempotency](), cursors: newTable[pair, int](),
-		wrr: newTable[string, []pool.WRRSlot](), integs: newTable[string, pool.Integration](),
+		wrr: newWRRTable(), integs: newTable[string, pool.Integration](),
 	}
 }
 

@@ -1,5 +1,11 @@
 package mem
 
+import (
+	"slices"
+
+	"poolkit/reference/pool"
+)
+
 // table is a map that remembers, for the open transaction, the previous value of every
 // key it changes, so that a rollback can restore them. The undo log is reused across
 // transactions: a write costs no allocation once it has grown.
@@ -28,10 +34,12 @@ func (t *table[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
-func (t *table[K, V]) put(s *Store, k K, v V) {
+// put sets the key's value and reports whether the key had one.
+func (t *table[K, V]) put(s *Store, k K, v V) bool {
 	old, had := t.m[k]
 	t.remember(s, k, old, had)
 	t.m[k] = v
+	return had
 }
 
 func (t *table[K, V]) del(s *Store, k K) {
@@ -65,6 +73,67 @@ func (t *table[K, V]) rollback() {
 		} else {
 			delete(t.m, u.key)
 		}
+	}
+	t.commit()
+}
+
+// wrrTable holds the weighted round-robin state. A put of as many slots as the key
+// holds copies them into its slice, so a pick costs no allocation; the undo log then
+// keeps the previous contents in an arena reused across transactions.
+type wrrTable struct {
+	m     map[string][]pool.WRRSlot
+	undo  []wrrUndo
+	arena []pool.WRRSlot
+	dirty bool
+}
+
+type wrrUndo struct {
+	key string
+	old []pool.WRRSlot // the slice the key held, whose contents are arena[off:off+len(old)]
+	off int
+	had bool
+}
+
+func newWRRTable() *wrrTable { return &wrrTable{m: make(map[string][]pool.WRRSlot)} }
+
+// get returns the key's slots, shared with the table.
+func (t *wrrTable) get(k string) ([]pool.WRRSlot, bool) {
+	v, ok := t.m[k]
+	return v, ok
+}
+
+func (t *wrrTable) put(s *Store, k string, slots []pool.WRRSlot) {
+	old, had := t.m[k]
+	if !t.dirty {
+		t.dirty = true
+		s.dirty = append(s.dirty, t)
+	}
+	t.undo = append(t.undo, wrrUndo{key: k, old: old, off: len(t.arena), had: had})
+	t.arena = append(t.arena, old...)
+	if had && len(old) == len(slots) && len(slots) > 0 {
+		copy(old, slots)
+		return
+	}
+	t.m[k] = slices.Clone(slots)
+}
+
+func (t *wrrTable) commit() {
+	clear(t.undo)
+	t.undo = t.undo[:0]
+	clear(t.arena)
+	t.arena = t.arena[:0]
+	t.dirty = false
+}
+
+func (t *wrrTable) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		if !u.had {
+			delete(t.m, u.key)
+			continue
+		}
+		copy(u.old, t.arena[u.off:u.off+len(u.old)])
+		t.m[u.key] = u.old
 	}
 	t.commit()
 }

@@ -214,12 +214,10 @@ func (t *tx) PutConversation(c pool.Conversation) error {
 	if err := t.w(); err != nil {
 		return err
 	}
-	k := pair{c.KeyID, c.Recipient}
-	if _, ok := t.s.convs.get(k); !ok {
+	if !t.s.convs.put(t.s, pair{c.KeyID, c.Recipient}, c) {
 		rs, _ := t.s.keyConvs.get(c.KeyID)
 		t.s.keyConvs.put(t.s, c.KeyID, append(rs, c.Recipient))
 	}
-	t.s.convs.put(t.s, k, c)
 	return nil
 }
 
@@ -394,7 +392,7 @@ func (t *tx) PutWRR(keyID string, slots []pool.WRRSlot) error {
 	if err := t.w(); err != nil {
 		return err
 	}
-	t.s.wrr.put(t.s, keyID, slices.Clone(slots))
+	t.s.wrr.put(t.s, keyID, slots)
 	return nil
 }
 
