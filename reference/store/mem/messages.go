@@ -8,8 +8,12 @@ import (
 	"poolkit/reference/pool"
 )
 
-// chunkSize is how many messages one chunk of the log holds.
-const chunkSize = 4096
+// chunkSize is how many messages one chunk of the log holds; the first chunk starts at
+// firstChunkSize and doubles up to it.
+const (
+	chunkSize      = 4096
+	firstChunkSize = 32
+)
 
 // msgLog stores messages in append-only chunks with an id → slot index and a
 // conversation → slots index. Messages outnumber every other record by orders of
@@ -128,9 +132,19 @@ func (l *msgLog) put(s *Store, m pool.Message) {
 
 // add appends a new message whose id's index entry goes at position pos.
 func (l *msgLog) add(m pool.Message, h uint64, pos uint32) {
-	if int(l.n)/chunkSize == len(l.chunks) {
-		l.chunks = append(l.chunks, make([]pool.Message, chunkSize))
-		l.prev = append(l.prev, make([]int32, chunkSize))
+	switch c, off := int(l.n)/chunkSize, int(l.n)%chunkSize; {
+	case c == len(l.chunks):
+		size := chunkSize
+		if c == 0 {
+			size = firstChunkSize
+		}
+		l.chunks = append(l.chunks, make([]pool.Message, size))
+		l.prev = append(l.prev, make([]int32, size))
+	case off == len(l.chunks[c]):
+		// Only the first chunk is ever short: it doubles up to chunkSize, so that a small
+		// store (a test, a fuzz input, a scenario) does not allocate a megabyte at once.
+		l.chunks[c] = append(make([]pool.Message, 0, min(2*off, chunkSize)), l.chunks[c]...)[:min(2*off, chunkSize)]
+		l.prev[c] = append(make([]int32, 0, min(2*off, chunkSize)), l.prev[c]...)[:min(2*off, chunkSize)]
 	}
 	slot := l.n
 	l.n++
