@@ -130,7 +130,7 @@ func (d *demoEnv) provision(ctx context.Context, baseURL, adminToken string, out
 	}
 	if d.integration, err = admin.CreateTwilioIntegration(ctx, org.OrganizationID, client.CreateTwilioIntegrationRequest{
 		AccountSID: demoAccountSID, APIKeySID: demoAPIKeySID, APIKeySecret: demoKeySecret, AuthToken: demoAuthToken}); err != nil {
-		return fmt.Errorf("Twilio integration: %w", err)
+		return fmt.Errorf("create the Twilio integration: %w", err)
 	}
 	if _, err := admin.ImportTwilioNumbers(ctx, org.OrganizationID, d.integration.IntegrationID, demoTwilio); err != nil {
 		return fmt.Errorf("import Twilio numbers: %w", err)

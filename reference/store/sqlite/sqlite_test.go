@@ -35,9 +35,6 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) pool.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
 
-// clock is a manual clock for the engine.
-type clock = testclock.Clock
-
 // world is an org with one key holding n Blooio numbers, made through the engine.
 type world struct {
 	e      *pool.Engine
