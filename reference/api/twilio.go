@@ -1,14 +1,10 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	twilio "github.com/twilio/twilio-go"
@@ -16,11 +12,12 @@ import (
 	twilioapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"poolkit/internal/twilioclient"
+	"poolkit/internal/twiliosig"
 	"poolkit/reference/pool"
 )
 
 // TwilioSignatureHeader carries Twilio's signature of a webhook (SPEC §7).
-const TwilioSignatureHeader = "X-Twilio-Signature"
+const TwilioSignatureHeader = twiliosig.Header
 
 // twilioAdmin serves the Twilio integration routes of the admin API (SPEC §6); every call
 // to Twilio goes through twilio-go.
@@ -252,29 +249,6 @@ func (t *twilioAdmin) handleImport() http.Handler {
 
 var errTwilioForbidden = &pool.Error{Code: CodeForbidden, Message: "Unknown integration, wrong URL token or invalid X-Twilio-Signature"}
 
-// twilioSignature is Twilio's X-Twilio-Signature of a form POST of params to fullURL:
-// base64(HMAC-SHA1(authToken, fullURL + each parameter's name and value, sorted by name)).
-func twilioSignature(authToken, fullURL string, params url.Values) string {
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range names {
-		values := append([]string(nil), params[k]...)
-		sort.Strings(values)
-		for _, v := range values {
-			b.WriteString(k)
-			b.WriteString(v)
-		}
-	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 // verifyTwilio authenticates a Twilio webhook: the integration must exist, the URL token
 // must be its token (constant-time), and with an auth token X-Twilio-Signature must be
 // Twilio's signature of the full URL (PublicURL, or the request's own scheme and host,
@@ -316,8 +290,7 @@ func verifyTwilio(e *pool.Engine, publicURL string, w http.ResponseWriter, r *ht
 	if !strings.HasPrefix(target, "/") {
 		target = r.URL.RequestURI()
 	}
-	want := twilioSignature(in.AuthToken, base+target, r.PostForm)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(r.Header.Get(TwilioSignatureHeader))) != 1 {
+	if !twiliosig.Valid(in.AuthToken, base+target, r.PostForm, r.Header.Get(TwilioSignatureHeader)) {
 		return in, errTwilioForbidden
 	}
 	return in, nil
