@@ -140,6 +140,9 @@ func (r *run) compare(e *Expect, resp response) (want, got map[string]any, err e
 		if err != nil {
 			return nil, nil, err
 		}
+		if str, ok := x.(string); ok {
+			x = r.ws.MappedContact(str) // a contact the run mapped to a fixture recipient
+		}
 		g, ok := lookup(resp.Body, path)
 		if !ok {
 			g = absent

@@ -1,5 +1,7 @@
 package scenarios
 
+import "poolkit/target"
+
 // Scenario is one YAML file: what it exercises, what it provisions and its steps.
 type Scenario struct {
 	Name        string `yaml:"name"`
@@ -7,7 +9,7 @@ type Scenario struct {
 	// Rules are the SPEC rule ids (POOL-…) the scenario exercises.
 	Rules []string `yaml:"rules"`
 	// Capabilities are what the target must offer beyond the public API: provisioning,
-	// inbound, health_control.
+	// inbound, health_control, clock. The loader checks that the steps need no other.
 	Capabilities []string `yaml:"capabilities"`
 	Setup        Setup    `yaml:"setup"`
 	Steps        []Step   `yaml:"steps"`
@@ -20,47 +22,16 @@ type Scenario struct {
 	StepLines []int  `yaml:"-"`
 }
 
-// Setup is what a scenario provisions in a fresh organization.
-type Setup struct {
-	// Strategy is the org's allocation strategy ("" for the default, round_robin).
-	Strategy         string        `yaml:"strategy"`
-	StickyTTLSeconds *int64        `yaml:"sticky_ttl_seconds"`
-	Health           *HealthConfig `yaml:"health"`
-	// Numbers are registered in the org in order; steps refer to them as $name.
-	Numbers []NumberSpec `yaml:"numbers"`
-	// Keys are created in order; the first is the default key of every step.
-	Keys []KeySpec `yaml:"keys"`
-}
+// Setup is what a scenario provisions in a fresh organization, or binds to on a fixture
+// deployment (see package target).
+type Setup = target.Spec
 
-// HealthConfig are the org's health thresholds (SPEC §4); zero fields keep the default.
-type HealthConfig struct {
-	Window       *int     `yaml:"window"`
-	MinSamples   *int     `yaml:"min_samples"`
-	DegradeBelow *float64 `yaml:"degrade_below"`
-	RecoverAt    *float64 `yaml:"recover_at"`
-}
-
-// NumberSpec is a symbolic number: the runner maps Name to a fresh E.164 number in
-// AreaCode (default 555), so that scenarios never collide.
-type NumberSpec struct {
-	Name string `yaml:"name"`
-	// Provider is blooio (default) or twilio.
-	Provider string `yaml:"provider"`
-	// PlanKind is the number's plan kind ("" for the default, dedicated).
-	PlanKind string `yaml:"plan_kind"`
-	Weight   *int   `yaml:"weight"`
-	AreaCode string `yaml:"area_code"`
-	// Relay and Slot place a Blooio number on a fake Mac (default relay "mac-1", slots
-	// counted from 1 per relay).
-	Relay string `yaml:"relay"`
-	Slot  int    `yaml:"slot"`
-}
-
-// KeySpec is an API key and the numbers assigned to it at setup, in order.
-type KeySpec struct {
-	Name    string   `yaml:"name"`
-	Numbers []string `yaml:"numbers"`
-}
+// NumberSpec, KeySpec and HealthConfig are parts of a Setup.
+type (
+	NumberSpec   = target.NumberSpec
+	KeySpec      = target.KeySpec
+	HealthConfig = target.HealthConfig
+)
 
 // Step is one action and what it must produce. Exactly one action field is set.
 type Step struct {
@@ -84,7 +55,9 @@ type Step struct {
 	NumberHealth *NumberRef   `yaml:"number_health"`
 	Wait         *WaitStep    `yaml:"wait"`
 	RevokeKey    *struct{}    `yaml:"revoke_key"`
-	Expect       *Expect      `yaml:"expect"`
+	// AdvanceClock moves the deployment's clock forward ("25h"), capability clock.
+	AdvanceClock string  `yaml:"advance_clock"`
+	Expect       *Expect `yaml:"expect"`
 	// Save stores response fields (by path, see Expect.Fields) in variables for later
 	// steps: {var: path}.
 	Save map[string]string `yaml:"save"`

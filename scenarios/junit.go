@@ -29,7 +29,11 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *struct{}     `xml:"skipped,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr,omitempty"`
 }
 
 type junitFailure struct {
@@ -52,6 +56,10 @@ func WriteJUnit(w io.Writer, results []*Result) error {
 				Failure: &junitFailure{Message: "setup failed", Text: r.Summary()}})
 			s.Failures++
 		}
+		if r.Skipped != "" && len(r.Steps) == 0 {
+			s.Cases = append(s.Cases, junitCase{Name: "scenario", Classname: r.Scenario.File, Skipped: &junitSkipped{Message: r.Skipped}})
+			s.Skipped++
+		}
 		for _, st := range r.Steps {
 			c := junitCase{Name: fmt.Sprintf("%d %s", st.Index+1, st.Name), Classname: r.Scenario.File, Time: seconds(st.Duration)}
 			switch st.Outcome {
@@ -59,7 +67,7 @@ func WriteJUnit(w io.Writer, results []*Result) error {
 				c.Failure = &junitFailure{Message: st.At + ": step failed", Text: st.Failure}
 				s.Failures++
 			case Skipped:
-				c.Skipped = &struct{}{}
+				c.Skipped = &junitSkipped{Message: st.Failure}
 				s.Skipped++
 			}
 			s.Cases = append(s.Cases, c)

@@ -14,16 +14,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// Capabilities a scenario may need beyond the public API (SPEC §9).
-const (
-	CapProvisioning  = "provisioning"   // the admin API
-	CapInbound       = "inbound"        // injecting inbound messages through a relay
-	CapHealthControl = "health_control" // taking lines offline, banning, failure ratios
+	"poolkit/target"
 )
-
-var knownCapabilities = map[string]bool{CapProvisioning: true, CapInbound: true, CapHealthControl: true}
 
 var (
 	ruleID       = regexp.MustCompile(`^POOL-[A-Z]+-[0-9]+$`)
@@ -192,16 +185,26 @@ func (sc *Scenario) validate(doc *yaml.Node) error {
 			fail(lineOf("rules"), "rules: %q is not a rule id like POOL-STICKY-1", r)
 		}
 	}
+	declared := map[target.Capability]bool{}
 	for _, c := range sc.Capabilities {
-		if !knownCapabilities[c] {
-			fail(lineOf("capabilities"), "capabilities: unknown %q (provisioning, inbound, health_control)", c)
+		cp, err := target.ParseCapability(c)
+		if err != nil {
+			fail(lineOf("capabilities"), "capabilities: %v", err)
+		}
+		declared[cp] = true
+	}
+	for i, st := range sc.Steps {
+		for _, cp := range st.needs() {
+			if !declared[cp] {
+				fail(sc.at(i), "this step (%s) needs capability %s: add it to the scenario's capabilities", st.label(), cp)
+			}
 		}
 	}
 	if len(sc.Steps) == 0 {
 		fail(lineOf("steps"), "steps: at least one step is required")
 	}
 	setup := sc.at(-1)
-	known := map[string]bool{}
+	known := map[string]bool{"run": true} // $run: a random id of the replay
 	slots := map[string]bool{}
 	for _, n := range sc.Setup.Numbers {
 		switch {
@@ -269,6 +272,11 @@ func (sc *Scenario) validate(doc *yaml.Node) error {
 				fail(where, "eventually: %v", err)
 			}
 		}
+		if st.AdvanceClock != "" {
+			if d, err := parseDuration(st.AdvanceClock, 0); err != nil || d <= 0 {
+				fail(where, "advance_clock: %q is not a positive duration like 25h", st.AdvanceClock)
+			}
+		}
 		if st.Wait != nil {
 			if _, err := parseDuration(st.Wait.Timeout, 0); err != nil {
 				fail(where, "wait.timeout: %v", err)
@@ -312,7 +320,47 @@ func (st Step) actions() []string {
 	add(st.NumberHealth != nil, "number_health")
 	add(st.Wait != nil, "wait")
 	add(st.RevokeKey != nil, "revoke_key")
+	add(st.AdvanceClock != "", "advance_clock")
 	return a
+}
+
+// needs lists the capabilities a step's action needs beyond the public API.
+func (st Step) needs() []target.Capability {
+	switch {
+	case st.Inbound != nil:
+		return []target.Capability{target.Inbound}
+	case st.Line != nil:
+		return []target.Capability{target.HealthControl}
+	case st.SetNumber != nil && st.SetNumber.Health != nil:
+		return []target.Capability{target.Provisioning, target.HealthControl}
+	case st.Assign != nil, st.Unassign != nil, st.SetStrategy != "", st.SetNumber != nil,
+		st.ResetBinding != nil, st.GetBinding != nil, st.NumberHealth != nil, st.RevokeKey != nil:
+		return []target.Capability{target.Provisioning}
+	case st.AdvanceClock != "":
+		return []target.Capability{target.Clock}
+	}
+	return nil
+}
+
+// Needs lists the capabilities the scenario needs: those it declares, which include
+// every one its steps need (the loader checks it), in a fixed order.
+func (sc *Scenario) Needs() []target.Capability {
+	have := map[target.Capability]bool{}
+	for _, c := range sc.Capabilities {
+		have[target.Capability(c)] = true
+	}
+	for _, st := range sc.Steps {
+		for _, c := range st.needs() {
+			have[c] = true
+		}
+	}
+	var out []target.Capability
+	for _, c := range target.AllCapabilities {
+		if have[c] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func checkText(t any) error {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"poolkit/fakes/macrelay"
 	"poolkit/reference/client"
+	"poolkit/target"
 )
 
 // Options tune Run.
@@ -32,7 +32,7 @@ type Outcome string
 const (
 	Passed  Outcome = "pass"
 	Failed  Outcome = "fail"
-	Skipped Outcome = "skip" // not run: an earlier step failed
+	Skipped Outcome = "skip" // not run: an earlier step failed, or the target cannot run it
 )
 
 // StepResult is what one step did.
@@ -51,9 +51,24 @@ type StepResult struct {
 type Result struct {
 	Scenario *Scenario
 	// Err is a failure before the steps: opening the target or the setup.
-	Err      error
+	Err error
+	// Skipped is why the scenario could not run on the target (a capability it lacks, a
+	// setup its fixture cannot satisfy); "" when it ran.
+	Skipped  string
 	Steps    []StepResult
 	Duration time.Duration
+}
+
+// Outcome is the scenario's outcome: fail when the setup or a step failed, skip when it
+// could not run on the target, pass otherwise.
+func (r *Result) Outcome() Outcome {
+	switch {
+	case r.Failed():
+		return Failed
+	case r.Skipped != "":
+		return Skipped
+	}
+	return Passed
 }
 
 // Failed reports whether the setup or a step failed.
@@ -86,30 +101,16 @@ func (r *Result) Summary() string {
 // run is one scenario's replay state.
 type run struct {
 	sc         *Scenario
-	dep        *Deployment
+	ws         *target.Workspace
 	hc         *http.Client
-	admin      *client.Client
-	fleet      *macrelay.Fleet
-	orgID      string
-	keys       map[string]key
 	defaultKey string
 	vars       vars
-	lines      map[string]lineRef // phone → its relay line
 }
 
-type key struct {
-	id string
-	c  *client.Client
-}
-
-type lineRef struct {
-	relay string
-	slot  int
-}
-
-// Run replays one scenario against a fresh deployment of t: setup, then the steps in
-// order until one fails (the rest are skipped).
-func Run(ctx context.Context, t Target, sc *Scenario, opts Options) *Result {
+// Run replays one scenario against a deployment of t: setup (provisioned or bound to
+// the target's fixture), then the steps in order until one fails (the rest are skipped).
+// A scenario that needs what the target lacks is skipped whole, with the reason.
+func Run(ctx context.Context, t target.Target, sc *Scenario, opts Options) *Result {
 	start := time.Now()
 	res := &Result{Scenario: sc}
 	defer func() { res.Duration = time.Since(start) }()
@@ -121,20 +122,37 @@ func Run(ctx context.Context, t Target, sc *Scenario, opts Options) *Result {
 	if dep.Close != nil {
 		defer dep.Close()
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	if opts.HTTPClient != nil {
+		dep.HTTPClient = opts.HTTPClient
 	}
-	r := &run{sc: sc, dep: dep, hc: hc, keys: map[string]key{}, vars: vars{}, lines: map[string]lineRef{},
-		admin: client.New(dep.URL, client.WithAdminToken(dep.AdminToken), client.WithHTTPClient(hc))}
-	defer func() {
-		if r.fleet != nil {
-			r.fleet.Close()
-		}
-	}()
-	if err := r.setup(ctx); err != nil {
+	ws, err := target.Open(ctx, dep, sc.Setup, sc.Needs()...)
+	if why, ok := target.IsSkip(err); ok {
+		res.Skipped = why
+		return res
+	}
+	if err != nil {
 		res.Err = err
 		return res
+	}
+	defer ws.Close()
+	if ws.Bound {
+		for i, st := range sc.Steps {
+			if e := st.Expect; e != nil && (len(e.FromSequence) > 0 || len(e.FromCounts) > 0) && sc.rotates(cmpOr(st.Key, sc.Setup.Keys[0].Name)) {
+				res.Skipped = fmt.Sprintf("step %d asserts a rotation order from a fresh key; a fixture key's rotation state is unknown", i+1)
+				return res
+			}
+			for _, ref := range refs(st) {
+				if strings.HasSuffix(ref, ".allocation_id") {
+					res.Skipped = fmt.Sprintf("step %d refers to $%s: a fixture deployment does not expose allocation ids", i+1, ref)
+					return res
+				}
+			}
+		}
+	}
+	r := &run{sc: sc, ws: ws, hc: dep.Client(), vars: vars(ws.Vars())}
+	r.vars["run"] = runID()
+	if keys := ws.Keys(); len(keys) > 0 {
+		r.defaultKey = keys[0].Name
 	}
 	failed := false
 	for i, st := range sc.Steps {
@@ -142,7 +160,13 @@ func Run(ctx context.Context, t Target, sc *Scenario, opts Options) *Result {
 		if !failed {
 			t0 := time.Now()
 			if err := r.step(ctx, st); err != nil {
-				sr.Outcome, sr.Failure, failed = Failed, err.Error(), true
+				if why, ok := target.IsSkip(err); ok {
+					res.Skipped = fmt.Sprintf("step %d: %s", i+1, why)
+					sr.Failure = why
+				} else {
+					sr.Outcome, sr.Failure = Failed, err.Error()
+				}
+				failed = true
 			} else {
 				sr.Outcome = Passed
 			}
@@ -165,140 +189,6 @@ func (st Step) label() string {
 		return a[0]
 	}
 	return "step"
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// setup starts the scenario's relay fleet and provisions its org, relays, numbers and keys.
-func (r *run) setup(ctx context.Context) error {
-	s := r.sc.Setup
-	// Numbers: a block of fresh phone numbers, fixed on a private deployment.
-	base := int64(100000)
-	if r.dep.Shared {
-		n, _ := rand.Int(rand.Reader, big.NewInt(800000))
-		base = n.Int64() + 100000
-	}
-	suffix := ""
-	if r.dep.Shared {
-		suffix = "-" + randomHex(4)
-	}
-	phones := make([]string, len(s.Numbers))
-	var macs []macrelay.MacConfig
-	macIndex := map[string]int{}
-	used := map[string]map[int]bool{}
-	for _, n := range s.Numbers {
-		if n.Provider != "twilio" && n.Slot != 0 {
-			relay := cmpOr(n.Relay, "mac-1")
-			if used[relay] == nil {
-				used[relay] = map[int]bool{}
-			}
-			used[relay][n.Slot] = true
-		}
-	}
-	for i, n := range s.Numbers {
-		phones[i] = fmt.Sprintf("+1%s5%06d", cmpOr(n.AreaCode, "555"), base+int64(i))
-		r.vars[n.Name] = phones[i]
-		if n.Provider == "twilio" {
-			continue
-		}
-		relay := cmpOr(n.Relay, "mac-1")
-		slot := n.Slot
-		if used[relay] == nil {
-			used[relay] = map[int]bool{}
-		}
-		for slot == 0 {
-			for c := 1; slot == 0; c++ {
-				if !used[relay][c] {
-					slot = c
-				}
-			}
-			used[relay][slot] = true
-		}
-		j, ok := macIndex[relay]
-		if !ok {
-			j = len(macs)
-			macIndex[relay] = j
-			macs = append(macs, macrelay.MacConfig{ID: relay + suffix, Secret: randomHex(16)})
-		}
-		macs[j].Lines = append(macs[j].Lines, macrelay.LineConfig{Slot: slot, Phone: phones[i]})
-		r.lines[phones[i]] = lineRef{relay: relay + suffix, slot: slot}
-	}
-	if len(macs) > 0 {
-		fleet, err := macrelay.New(macrelay.Config{EngineURL: r.dep.URL, Macs: macs, Seed: time.Now().UnixNano()})
-		if err != nil {
-			return fmt.Errorf("relay fleet: %w", err)
-		}
-		if err := fleet.Start(); err != nil {
-			return fmt.Errorf("relay fleet: %w", err)
-		}
-		r.fleet = fleet
-	}
-
-	req := client.CreateOrgRequest{Name: r.sc.Name, Strategy: s.Strategy, StickyTTLSeconds: s.StickyTTLSeconds}
-	if h := s.Health; h != nil {
-		req.Health = &client.HealthPatch{Window: h.Window, MinSamples: h.MinSamples, DegradeBelow: h.DegradeBelow, RecoverAt: h.RecoverAt}
-	}
-	org, err := r.admin.CreateOrg(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create org: %w", err)
-	}
-	r.orgID = org.OrganizationID
-	if r.fleet != nil {
-		for _, rl := range r.fleet.Relays() {
-			if _, err := r.admin.RegisterRelay(ctx, client.RegisterRelayRequest{RelayID: rl.RelayID, URL: rl.URL, Secret: rl.Secret}); err != nil {
-				return fmt.Errorf("register relay %s: %w", rl.RelayID, err)
-			}
-		}
-	}
-	for i, n := range s.Numbers {
-		nr := client.RegisterNumberRequest{PhoneNumber: phones[i], PlanKind: n.PlanKind, Weight: n.Weight}
-		if n.Provider == "twilio" {
-			nr.Provider = "twilio"
-		} else {
-			l := r.lines[phones[i]]
-			nr.RelayID, nr.LineSlot = l.relay, &l.slot
-		}
-		if _, err := r.admin.RegisterNumber(ctx, r.orgID, nr); err != nil {
-			return fmt.Errorf("register number %s (%s): %w", n.Name, phones[i], err)
-		}
-	}
-	for i, k := range s.Keys {
-		ck, err := r.admin.CreateKey(ctx, r.orgID, k.Name)
-		if err != nil {
-			return fmt.Errorf("create key %s: %w", k.Name, err)
-		}
-		r.keys[k.Name] = key{id: ck.KeyID, c: client.New(r.dep.URL, client.WithAPIKey(ck.APIKey), client.WithAdminToken(r.dep.AdminToken), client.WithHTTPClient(r.hc))}
-		if i == 0 {
-			r.defaultKey = k.Name
-		}
-		if len(k.Numbers) == 0 {
-			continue
-		}
-		var nums []string
-		for _, n := range k.Numbers {
-			nums = append(nums, r.vars[strings.TrimPrefix(n, "$")])
-		}
-		allocs, err := r.admin.AssignNumbers(ctx, ck.KeyID, client.AssignRequest{PhoneNumbers: nums})
-		if err != nil {
-			return fmt.Errorf("assign numbers to key %s: %w", k.Name, err)
-		}
-		r.saveAllocations(allocs.Allocations)
-	}
-	return nil
-}
-
-func (r *run) saveAllocations(as []client.Allocation) {
-	for _, a := range as {
-		for _, n := range r.sc.Setup.Numbers {
-			if r.vars[n.Name] == a.PhoneNumber {
-				r.vars[n.Name+".allocation_id"] = a.AllocationID
-			}
-		}
-	}
 }
 
 func cmpOr(s, def string) string {
@@ -386,7 +276,10 @@ func compact(body any) string {
 }
 
 // keyOf returns the step's key.
-func (r *run) keyOf(st Step) key { return r.keys[cmpOr(st.Key, r.defaultKey)] }
+func (r *run) keyOf(st Step) target.Key {
+	k, _ := r.ws.Key(cmpOr(st.Key, r.defaultKey))
+	return k
+}
 
 // do performs a step's action and returns what it observed; an error means the action
 // could not be performed at all (transport failure, unknown line).
@@ -410,10 +303,11 @@ func (r *run) do(ctx context.Context, st Step) ([]response, error) {
 			return nil, err
 		}
 		body := client.AssignRequest{PhoneNumbers: nums, PlanKind: st.Assign.PlanKind, Weight: st.Assign.Weight}
-		resp, err := r.call(ctx, r.admin, client.AuthAdmin, http.MethodPost, "/admin/v1/keys/"+client.PathEscape(k.id)+"/numbers", body)
+		resp, err := r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodPost, "/admin/v1/keys/"+client.PathEscape(k.ID)+"/numbers", body)
 		if err == nil && resp.Status == http.StatusOK {
 			var a client.Allocations
 			if b, _ := json.Marshal(resp.Body); json.Unmarshal(b, &a) == nil {
+				r.ws.SaveAllocations(a.Allocations)
 				r.saveAllocations(a.Allocations)
 			}
 		}
@@ -423,16 +317,16 @@ func (r *run) do(ctx context.Context, st Step) ([]response, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(r.call(ctx, r.admin, client.AuthAdmin, http.MethodDelete, "/admin/v1/keys/"+client.PathEscape(k.id)+"/numbers/"+client.PathEscape(phone), nil))
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodDelete, "/admin/v1/keys/"+client.PathEscape(k.ID)+"/numbers/"+client.PathEscape(phone), nil))
 	case st.SetStrategy != "":
-		return one(r.call(ctx, r.admin, client.AuthAdmin, http.MethodPatch, "/admin/v1/orgs/"+client.PathEscape(r.orgID), map[string]any{"strategy": st.SetStrategy}))
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodPatch, "/admin/v1/orgs/"+client.PathEscape(r.ws.OrgID), map[string]any{"strategy": st.SetStrategy}))
 	case st.SetNumber != nil:
 		phone, err := v.expand(st.SetNumber.Number)
 		if err != nil {
 			return nil, err
 		}
 		body := client.UpdateNumberRequest{PlanKind: st.SetNumber.PlanKind, Weight: st.SetNumber.Weight, Health: st.SetNumber.Health}
-		return one(r.call(ctx, r.admin, client.AuthAdmin, http.MethodPatch, "/admin/v1/numbers/"+client.PathEscape(phone), body))
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodPatch, "/admin/v1/numbers/"+client.PathEscape(phone), body))
 	case st.Line != nil:
 		return one(r.line(ctx, st.Line))
 	case st.ResetBinding != nil, st.GetBinding != nil:
@@ -444,31 +338,46 @@ func (r *run) do(ctx context.Context, st Step) ([]response, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(r.call(ctx, r.admin, client.AuthAdmin, method, "/admin/v1/keys/"+client.PathEscape(k.id)+"/bindings/"+client.PathEscape(rcpt), nil))
+		if rcpt, err = r.ws.Contact(ctx, rcpt); err != nil {
+			return nil, err
+		}
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, method, "/admin/v1/keys/"+client.PathEscape(k.ID)+"/bindings/"+client.PathEscape(rcpt), nil))
 	case st.MyNumbers != nil:
-		return one(r.call(ctx, k.c, client.AuthAPIKey, http.MethodGet, "/v2/api/me/numbers", nil))
+		return one(r.call(ctx, k.Client, client.AuthAPIKey, http.MethodGet, "/v2/api/me/numbers", nil))
 	case st.Me != nil:
-		return one(r.call(ctx, k.c, client.AuthAPIKey, http.MethodGet, "/v2/api/me", nil))
+		return one(r.call(ctx, k.Client, client.AuthAPIKey, http.MethodGet, "/v2/api/me", nil))
 	case st.Chats != nil:
-		return one(r.call(ctx, k.c, client.AuthAPIKey, http.MethodGet, "/v2/api/chats", nil))
+		return one(r.call(ctx, k.Client, client.AuthAPIKey, http.MethodGet, "/v2/api/chats", nil))
 	case st.NumberHealth != nil:
 		phone, err := v.expand(st.NumberHealth.Number)
 		if err != nil {
 			return nil, err
 		}
-		return one(r.call(ctx, r.admin, client.AuthAdmin, http.MethodGet, "/admin/v1/numbers/"+client.PathEscape(phone)+"/health", nil))
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodGet, "/admin/v1/numbers/"+client.PathEscape(phone)+"/health", nil))
 	case st.Wait != nil:
 		chat, err := v.expand(st.Wait.Chat)
 		if err != nil {
+			return nil, err
+		}
+		if chat, err = r.ws.Contact(ctx, chat); err != nil {
 			return nil, err
 		}
 		id, err := v.expand(st.Wait.Message)
 		if err != nil {
 			return nil, err
 		}
-		return one(r.call(ctx, k.c, client.AuthAPIKey, http.MethodGet, "/v2/api/chats/"+client.PathEscape(chat)+"/messages/"+client.PathEscape(id)+"/status", nil))
+		return one(r.call(ctx, k.Client, client.AuthAPIKey, http.MethodGet, "/v2/api/chats/"+client.PathEscape(chat)+"/messages/"+client.PathEscape(id)+"/status", nil))
+	case st.AdvanceClock != "":
+		d, err := parseDuration(st.AdvanceClock, 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.ws.AdvanceClock(ctx, d); err != nil {
+			return nil, err
+		}
+		return []response{{Status: http.StatusOK}}, nil
 	case st.RevokeKey != nil:
-		return one(r.call(ctx, r.admin, client.AuthAdmin, http.MethodDelete, "/admin/v1/keys/"+client.PathEscape(k.id), nil))
+		return one(r.call(ctx, r.ws.Admin, client.AuthAdmin, http.MethodDelete, "/admin/v1/keys/"+client.PathEscape(k.ID), nil))
 	}
 	return nil, errors.New("the step has no action")
 }
@@ -505,11 +414,14 @@ func decodeBody(b []byte) any {
 }
 
 // send performs a send step: once, repeat times in order, or concurrent times at once.
-func (r *run) send(ctx context.Context, k key, s *SendStep) ([]response, error) {
+func (r *run) send(ctx context.Context, k target.Key, s *SendStep) ([]response, error) {
 	build := func(i int) (string, client.SendBody, http.Header, error) {
 		v := r.vars
 		to, err := v.expand(withIndex(s.To, i))
 		if err != nil {
+			return "", client.SendBody{}, nil, err
+		}
+		if to, err = r.ws.Contact(ctx, to); err != nil {
 			return "", client.SendBody{}, nil, err
 		}
 		var body client.SendBody
@@ -555,7 +467,7 @@ func (r *run) send(ctx context.Context, k key, s *SendStep) ([]response, error) 
 		if err != nil {
 			return response{}, err
 		}
-		return r.callHeader(ctx, k.c, client.AuthAPIKey, http.MethodPost, "/v2/api/chats/"+client.PathEscape(to)+"/messages", h, body)
+		return r.callHeader(ctx, k.Client, client.AuthAPIKey, http.MethodPost, "/v2/api/chats/"+client.PathEscape(to)+"/messages", h, body)
 	}
 	n := max(s.Repeat, s.Concurrent, 1)
 	out := make([]response, n)
@@ -579,14 +491,11 @@ func (r *run) send(ctx context.Context, k key, s *SendStep) ([]response, error) 
 	return out, nil
 }
 
-// inbound makes a contact write to a number through the scenario's relay fleet.
+// inbound makes a contact write to a number through the workspace (its fake Mac relay,
+// or the fixture's inbound hook).
 func (r *run) inbound(ctx context.Context, in *InboundStep) (response, error) {
 	v := r.vars
 	to, err := v.expand(in.To)
-	if err != nil {
-		return response{}, err
-	}
-	l, err := r.lineOf(to)
 	if err != nil {
 		return response{}, err
 	}
@@ -594,7 +503,10 @@ func (r *run) inbound(ctx context.Context, in *InboundStep) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	msg := macrelay.Inbound{From: from, Text: cmpOr(in.Text, "hello")}
+	if from, err = r.ws.Contact(ctx, from); err != nil {
+		return response{}, err
+	}
+	msg := target.InboundMessage{To: to, From: from, Text: cmpOr(in.Text, "hello")}
 	if g := in.Group; g != nil {
 		guid, err := v.expand(g.ChatGUID)
 		if err != nil {
@@ -604,26 +516,18 @@ func (r *run) inbound(ctx context.Context, in *InboundStep) (response, error) {
 		if err != nil {
 			return response{}, err
 		}
+		for i, p := range parts {
+			if parts[i], err = r.ws.Contact(ctx, p); err != nil {
+				return response{}, err
+			}
+		}
 		msg.Group = &macrelay.Group{ChatGUID: guid, Participants: parts, Name: g.Name}
 	}
-	rec, err := r.fleet.Inject(ctx, l.relay, l.slot, msg)
-	return eventResponse(rec, err)
-}
-
-func (r *run) lineOf(phone string) (lineRef, error) {
-	l, ok := r.lines[phone]
-	if !ok || r.fleet == nil {
-		return lineRef{}, fmt.Errorf("%s is not a Blooio number of this scenario's relays", phone)
-	}
-	return l, nil
-}
-
-// eventResponse is the engine's answer to a relay event as a step's response.
-func eventResponse(rec macrelay.EventRecord, err error) (response, error) {
+	res, err := r.ws.Inbound(ctx, msg)
 	if err != nil {
-		return response{}, fmt.Errorf("relay event: %w (engine answered %d %s)", err, rec.EngineStatus, rec.EngineBody)
+		return response{}, err
 	}
-	return response{Status: rec.EngineStatus, Body: decodeBody([]byte(rec.EngineBody))}, nil
+	return response{Status: res.Status, Body: decodeBody(res.Body)}, nil
 }
 
 // line changes a number's line on its fake Mac.
@@ -632,25 +536,48 @@ func (r *run) line(ctx context.Context, ls *LineStep) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	l, err := r.lineOf(phone)
+	res, err := r.ws.Line(ctx, phone, target.LineChange{Online: ls.Online, Banned: ls.Banned, FailureRatio: ls.FailureRatio})
 	if err != nil {
 		return response{}, err
 	}
-	resp := response{Status: http.StatusOK}
-	if ls.FailureRatio != nil {
-		if err := r.fleet.SetFailureRatio(l.relay, l.slot, *ls.FailureRatio); err != nil {
-			return response{}, err
+	return response{Status: res.Status, Body: decodeBody(res.Body)}, nil
+}
+
+// saveAllocations takes the allocation ids the workspace learnt into the variables.
+func (r *run) saveAllocations([]client.Allocation) {
+	for k, v := range r.ws.Vars() {
+		if strings.HasSuffix(k, ".allocation_id") {
+			r.vars[k] = v
 		}
 	}
-	if ls.Banned != nil {
-		if resp, err = eventResponse(r.fleet.SetLineBanned(ctx, l.relay, l.slot, *ls.Banned)); err != nil {
-			return response{}, err
+}
+
+// runID names one replay: $run, for idempotency keys and texts that must not collide
+// with an earlier replay on the same deployment.
+func runID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// rotates reports whether the key's setup pool rotates: two or more Blooio numbers that
+// can start conversations.
+func (sc *Scenario) rotates(key string) bool {
+	kinds := map[string]NumberSpec{}
+	for _, n := range sc.Setup.Numbers {
+		kinds[n.Name] = n
+	}
+	rotating := 0
+	for _, k := range sc.Setup.Keys {
+		if k.Name != key {
+			continue
+		}
+		for _, name := range k.Numbers {
+			n := kinds[strings.TrimPrefix(name, "$")]
+			if n.Provider != "twilio" && n.PlanKind != "inbound" {
+				rotating++
+			}
 		}
 	}
-	if ls.Online != nil {
-		if resp, err = eventResponse(r.fleet.SetLineOnline(ctx, l.relay, l.slot, *ls.Online)); err != nil {
-			return response{}, err
-		}
-	}
-	return resp, nil
+	return rotating > 1
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"poolkit/scenarios"
+	"poolkit/target"
+	"poolkit/target/targettest"
 )
 
 // specRules are the rule ids of SPEC §2–§4, every one of which some scenario must name.
@@ -40,9 +42,12 @@ func TestReplay(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			res := scenarios.Run(ctx, scenarios.Embedded{}, sc, scenarios.Options{})
+			res := scenarios.Run(ctx, target.Embedded{}, sc, scenarios.Options{})
 			if res.Failed() {
 				t.Error(res.Summary())
+			}
+			if res.Skipped != "" { // the embedded deployment offers every capability
+				t.Errorf("skipped on the embedded deployment: %s", res.Skipped)
 			}
 		})
 	}
@@ -72,5 +77,42 @@ func TestLibrary_CoversSpecRules(t *testing.T) {
 		if len(named[r]) == 0 {
 			t.Errorf("no scenario names %s", r)
 		}
+	}
+}
+
+// TestReplay_Fixture replays the library against a staging deployment reached only
+// through a fixture (API keys, no admin API): every scenario passes or is skipped with
+// the reason, none fails, and those whose setup the fixture matches really run.
+func TestReplay_Fixture(t *testing.T) {
+	staging := targettest.Staging(t, "round_robin", []targettest.StagingKey{
+		{Name: "outreach", Protocol: "imessage", PlanKinds: []string{"dedicated", "dedicated", "dedicated"}},
+		{Name: "pair", Protocol: "imessage", PlanKinds: []string{"dedicated", "dedicated"}},
+		{Name: "single", Protocol: "imessage", PlanKinds: []string{"dedicated"}},
+		{Name: "other", Protocol: "imessage", PlanKinds: []string{"dedicated"}},
+		{Name: "agent", Protocol: "imessage", PlanKinds: []string{"inbound"}},
+		{Name: "sms", Protocol: "sms", PlanKinds: []string{"dedicated", "dedicated"}},
+		{Name: "sms3", Protocol: "sms", PlanKinds: []string{"dedicated", "dedicated", "dedicated"}},
+		{Name: "mixed", Protocol: "imessage", PlanKinds: []string{"dedicated", "inbound"}},
+		{Name: "agents", Protocol: "imessage", PlanKinds: []string{"inbound", "inbound"}},
+		{Name: "trial", Protocol: "imessage", PlanKinds: []string{"trial", "dedicated"}},
+		{Name: "empty", Protocol: "imessage"},
+	}, 300)
+	ran := 0
+	for _, sc := range library(t) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		res := scenarios.Run(ctx, staging, sc, scenarios.Options{})
+		cancel()
+		switch res.Outcome() {
+		case scenarios.Failed:
+			t.Errorf("%s failed against the fixture deployment:\n%s", sc.File, res.Summary())
+		case scenarios.Skipped:
+			t.Logf("skip %s: %s", sc.File, res.Skipped)
+		default:
+			ran++
+		}
+	}
+	t.Logf("%d scenarios ran against the fixture deployment", ran)
+	if ran < 5 {
+		t.Errorf("only %d scenarios could run against the fixture deployment", ran)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"poolkit/scenarios"
+	"poolkit/target"
 )
 
 // replay replays YAML scenarios (files, directories, or the built-in library when none
@@ -22,11 +23,11 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs := flag.NewFlagSet("poolkit replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: poolkit replay [FILE|DIR]... [--target URL --admin-token T] [--junit FILE] [--parallel N]")
+		fmt.Fprintln(stderr, "Usage: poolkit replay [FILE|DIR]... [--target URL] [--fixture FILE] [--admin-token T] [--junit FILE] [--parallel N]")
 		fs.PrintDefaults()
 	}
-	target := fs.String("target", "", "base URL of a running poolkit reference to provision and replay against; default: an embedded deployment per scenario")
-	adminToken := fs.String("admin-token", getenv("POOLKIT_ADMIN_TOKEN"), "admin token of --target (env POOLKIT_ADMIN_TOKEN)")
+	var tc target.Config
+	tc.RegisterFlags(fs, getenv)
 	junit := fs.String("junit", "", "write JUnit XML results to FILE")
 	parallel := fs.Int("parallel", 4, "scenarios replayed at once")
 	// Flags may follow the paths: parse, take one path, parse the rest again.
@@ -47,15 +48,23 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	if *parallel < 1 {
 		return errors.New("--parallel must be at least 1")
 	}
-	var t scenarios.Target = scenarios.Embedded{}
-	if *target != "" {
-		if *adminToken == "" {
-			return errors.New("--target needs --admin-token (or POOLKIT_ADMIN_TOKEN): scenarios provision their own org")
+	t, err := tc.Resolve(getenv)
+	if err != nil {
+		return err
+	}
+	if r, ok := t.(target.Remote); ok && r.Fixture != nil && *parallel > 1 {
+		// Scenarios bound to a fixture share its keys: one at a time, or their rotations mix.
+		dep, err := r.Open(ctx)
+		if err != nil {
+			return err
 		}
-		t = scenarios.Remote{URL: *target, AdminToken: *adminToken}
+		caps := dep.Capabilities(ctx)
+		if !caps.Has(target.Provisioning) {
+			*parallel = 1
+		}
+		fmt.Fprintf(stdout, "target %s: %s\n", dep.URL, caps)
 	}
 	var all []*scenarios.Scenario
-	var err error
 	if len(paths) == 0 {
 		all, err = scenarios.LoadFS(scenarios.Library, ".")
 	} else {
@@ -88,13 +97,16 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	wg.Wait()
 
-	failed := 0
+	failed, skipped := 0, 0
 	for _, r := range results {
-		if r.Failed() {
+		switch r.Outcome() {
+		case scenarios.Failed:
 			failed++
+		case scenarios.Skipped:
+			skipped++
 		}
 	}
-	fmt.Fprintf(stdout, "%d scenarios: %d passed, %d failed (%s)\n", len(results), len(results)-failed, failed, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%d scenarios: %d passed, %d failed, %d skipped (%s)\n", len(results), len(results)-failed-skipped, failed, skipped, time.Since(start).Round(time.Millisecond))
 	if *junit != "" {
 		var b bytes.Buffer
 		if err := scenarios.WriteJUnit(&b, results); err != nil {
@@ -130,9 +142,9 @@ func printResult(w io.Writer, r *scenarios.Result) {
 			fmt.Fprintf(w, "  skip %s  %d %s\n", s.At, s.Index+1, s.Name)
 		}
 	}
-	verdict := "PASS"
-	if r.Failed() {
-		verdict = "FAIL"
+	if r.Skipped != "" && !r.Failed() {
+		fmt.Fprintf(w, "  skip %s\n", r.Skipped)
 	}
+	verdict := map[scenarios.Outcome]string{scenarios.Passed: "PASS", scenarios.Failed: "FAIL", scenarios.Skipped: "SKIP"}[r.Outcome()]
 	fmt.Fprintf(w, "--- %s %s (%s)\n", verdict, sc.File, r.Duration.Round(time.Millisecond))
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"poolkit/internal/testclock"
 	"poolkit/internal/twilioclient"
 	"poolkit/reference/api"
 	"poolkit/reference/delivery"
@@ -32,7 +33,7 @@ const shutdownTimeout = 15 * time.Second
 type serveConfig struct {
 	addr, dataDir, store, adminToken, logFormat string
 	publicURL, twilioURL                        string
-	demo                                        bool
+	demo, testClock                             bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -53,6 +54,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.publicURL, "public-url", env("POOLKIT_PUBLIC_URL", ""), "the server's base URL as Twilio reaches it, for status callbacks and inbound webhooks; default http://<listen address> (env POOLKIT_PUBLIC_URL)")
 	fs.StringVar(&c.twilioURL, "twilio-url", env("POOLKIT_TWILIO_URL", twilioclient.DefaultBaseURL), "base URL of the Twilio REST API (env POOLKIT_TWILIO_URL)")
 	fs.BoolVar(&c.demo, "demo", false, "run the demo deployment: fake Mac relays and a fake Twilio in-process, an org with an iMessage and a Twilio key; the store defaults to mem")
+	fs.BoolVar(&c.testClock, "test-clock", false, "give the engine a clock that GET/POST /admin/v1/clock can move forward, for conformance runs (sticky TTL expiry); never in production")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -118,7 +120,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, err := rand.Read(seed[:]); err != nil {
 		return err
 	}
-	engine := pool.New(store, pool.WithClock(time.Now), pool.WithIDs(pool.NewRandom(seed)), pool.WithEntropy(rand.Reader))
+	now := time.Now
+	var clock api.Clock
+	if c.testClock {
+		off := new(testclock.Offset)
+		now, clock = off.Now, off
+	}
+	engine := pool.New(store, pool.WithClock(now), pool.WithIDs(pool.NewRandom(seed)), pool.WithEntropy(rand.Reader))
 
 	if c.adminToken == "" {
 		var raw [32]byte
@@ -147,10 +155,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer dem.close()
 		c.twilioURL = dem.twilio.URL()
 	}
-	dispatcher := delivery.New(engine, delivery.Config{PublicURL: c.publicURL, TwilioURL: c.twilioURL, Now: time.Now, Logger: log})
+	dispatcher := delivery.New(engine, delivery.Config{PublicURL: c.publicURL, TwilioURL: c.twilioURL, Now: now, Logger: log})
 	srv := &http.Server{
 		Handler: api.New(engine, api.Options{AdminToken: c.adminToken, Logger: log,
-			TwilioURL: c.twilioURL, PublicURL: c.publicURL, Dispatcher: dispatcher}),
+			TwilioURL: c.twilioURL, PublicURL: c.publicURL, Dispatcher: dispatcher, Clock: clock}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -24,3 +24,13 @@ func TestClock(t *testing.T) {
 	var zero testclock.Clock
 	require.True(t, zero.Now().IsZero())
 }
+func TestOffset(t *testing.T) {
+	var c testclock.Offset
+	before := time.Now()
+	require.False(t, c.Now().Before(before))
+	c.Advance(25 * time.Hour)
+	c.Advance(-time.Hour) // ignored
+	got := c.Now().Sub(time.Now())
+	require.Greater(t, got, 24*time.Hour+59*time.Minute)
+	require.LessOrEqual(t, got, 25*time.Hour)
+}

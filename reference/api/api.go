@@ -37,6 +37,10 @@ type Options struct {
 	// Dispatcher, when set, is kicked after every accepted send so that the outbox is
 	// dispatched at once.
 	Dispatcher interface{ Kick() }
+	// Clock, when set, is the engine's movable clock: GET and POST /admin/v1/clock read
+	// and advance it (for conformance runs; never set it in production). Unset, those
+	// routes do not exist.
+	Clock Clock
 }
 
 // New returns the HTTP handler of the whole API over engine e.

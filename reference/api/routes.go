@@ -43,6 +43,11 @@ func addRoutes(mux *http.ServeMux, e *pool.Engine, o Options) {
 	mux.Handle("GET /admin/v1/orgs/{org}/integrations/twilio/{id}/numbers", admin(tw.handleNumbers()))
 	mux.Handle("POST /admin/v1/orgs/{org}/integrations/twilio/{id}/import", admin(tw.handleImport()))
 
+	if o.Clock != nil {
+		mux.Handle("GET /admin/v1/clock", admin(handleGetClock(o.Clock)))
+		mux.Handle("POST /admin/v1/clock", admin(handleAdvanceClock(o.Clock)))
+	}
+
 	// Mac relay → engine, SPEC §7.
 	mux.Handle("POST /relay/v1/events", handleRelayEvents(e, o.Now))
 
