@@ -3,6 +3,8 @@ package pool
 import (
 	"context"
 	"slices"
+
+	"poolkit/internal/mutation"
 )
 
 // AssignRequest assigns numbers to a key, optionally setting their plan kind and weight.
@@ -64,13 +66,19 @@ func (e *Engine) AssignNumbers(ctx context.Context, keyID string, req AssignRequ
 			case err == ErrNotFound:
 			case err != nil:
 				return err
+			case a.KeyID != key.ID && e.mut.Has(mutation.AssignStealsNumber):
+				// POOL-PROTO-2 broken: the number moves from the other key's pool.
+				if err := stealAllocation(tx, a); err != nil {
+					return err
+				}
 			case a.KeyID != key.ID:
 				return Errorf(CodeNumberAlreadyAllocated, "number %s is already allocated to another API key", n.Phone)
 			default:
 				existing[i] = a
 			}
 		}
-		if proto := protocolOf(nums[0].Provider); key.Protocol != ProtocolNone && key.Protocol != proto {
+		if proto := protocolOf(nums[0].Provider); key.Protocol != ProtocolNone && key.Protocol != proto &&
+			!e.mut.Has(mutation.ProtocolConflictUnchecked) { // (mutant ProtocolConflictUnchecked, POOL-PROTO-1)
 			if key.Protocol == ProtocolIMessage {
 				return errOwnsBlooio
 			}
@@ -135,6 +143,9 @@ func (e *Engine) UnassignNumber(ctx context.Context, keyID, phone string) error 
 		if err != nil || a.KeyID != keyID {
 			return notFound(orNotFound(err), CodeNumberNotFound, "number %s is not in this API key's pool", phone)
 		}
+		if e.mut.Has(mutation.ProtocolSticks | mutation.UnassignedStillSends) {
+			return e.mutantUnassign(tx, key, a) // POOL-PROTO-3, POOL-ISO-2 broken: see mutation.go
+		}
 		if err := unassign(tx, &key, a); err != nil {
 			return err
 		}
@@ -172,6 +183,11 @@ func (e *Engine) KeyNumbers(ctx context.Context, keyID string) ([]PoolNumber, er
 		allocs, err := tx.Allocations(keyID)
 		if err != nil {
 			return err
+		}
+		if e.mut.Has(mutation.MeNumbersLeak) {
+			if allocs, err = relayMates(tx, allocs); err != nil { // POOL-ISO-1 broken: see mutation.go
+				return err
+			}
 		}
 		out = make([]PoolNumber, len(allocs))
 		for i, a := range allocs {

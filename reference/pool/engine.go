@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"poolkit/internal/mutation"
 )
 
 // Engine is the number-pool engine. It is safe for concurrent use: every operation runs in
@@ -14,6 +16,8 @@ type Engine struct {
 	ids     IDs
 	entropy io.Reader
 	geo     Geography
+	// mut holds the deliberate bugs of a conformance mutant; zero in every real engine.
+	mut mutation.Set
 }
 
 // Option configures an Engine.
@@ -32,6 +36,11 @@ func WithEntropy(r io.Reader) Option { return func(e *Engine) { e.entropy = r } 
 
 // WithGeography replaces the numbering facts used by the geographic strategy.
 func WithGeography(g Geography) Option { return func(e *Engine) { e.geo = g } }
+
+// WithMutations builds the engine with deliberate bugs, each breaking one rule (see
+// internal/mutation and conformance/mutants). It exists to prove that the conformance
+// suite catches broken engines; never use it in a deployment.
+func WithMutations(m mutation.Set) Option { return func(e *Engine) { e.mut = m } }
 
 // New returns an engine over store.
 func New(store Store, opts ...Option) *Engine {

@@ -3,6 +3,8 @@ package pool
 import (
 	"context"
 	"slices"
+
+	"poolkit/internal/mutation"
 )
 
 // Reporter names who reports a message's status: a relay, or a Twilio integration. A
@@ -59,8 +61,8 @@ func (e *Engine) RecordStatusFrom(ctx context.Context, from Reporter, messageID 
 		if err := tx.PutMessage(m); err != nil {
 			return err
 		}
-		if !status.final() {
-			return nil
+		if !status.final() || status == StatusFailed && e.mut.Has(mutation.NeverDegrades) {
+			return nil // (mutant NeverDegrades, POOL-HEALTH-1: only delivered feeds the window)
 		}
 		num, err := tx.Number(m.Phone)
 		if err == ErrNotFound {
@@ -138,7 +140,10 @@ func (e *Engine) RecordLineStatus(ctx context.Context, ls LineStatus) error {
 			return notFound(err, CodeLineNotFound, "relay %s has no line in slot %d", ls.RelayID, ls.LineSlot)
 		}
 		num.Offline = !ls.Online
-		if ls.Banned {
+		if e.mut.Has(mutation.OfflineIgnored) {
+			num.Offline = false // POOL-HEALTH-2 broken: offline reports are dropped
+		}
+		if ls.Banned && !e.mut.Has(mutation.RelayBanIgnored) { // (mutant RelayBanIgnored, POOL-HEALTH-3)
 			return e.ban(tx, num)
 		}
 		return tx.PutNumber(num)
@@ -156,8 +161,8 @@ func (e *Engine) SetOffline(ctx context.Context, phone string, offline bool) err
 		if err != nil {
 			return notFound(err, CodeNumberNotFound, "number %s is not registered", phone)
 		}
-		if num.Provider == ProviderTwilio {
-			return nil
+		if num.Provider == ProviderTwilio || offline && e.mut.Has(mutation.OfflineIgnored) {
+			return nil // (mutant OfflineIgnored, POOL-HEALTH-2: offline reports are dropped)
 		}
 		num.Offline = offline
 		return tx.PutNumber(num)
@@ -169,6 +174,9 @@ func (e *Engine) ban(tx Tx, num Number) error {
 	num.Banned = true
 	if err := tx.PutNumber(num); err != nil {
 		return err
+	}
+	if e.mut.Has(mutation.BanKeepsBinding) {
+		return nil // POOL-STICKY-3 broken: the bindings to a banned number stay
 	}
 	a, err := tx.AllocationByPhone(num.Phone)
 	if err == ErrNotFound {

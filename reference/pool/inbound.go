@@ -3,6 +3,8 @@ package pool
 import (
 	"context"
 	"time"
+
+	"poolkit/internal/mutation"
 )
 
 // InboundMessage is a message a contact sent to one of our numbers. The number is named
@@ -62,6 +64,9 @@ func (e *Engine) RecordInbound(ctx context.Context, in InboundMessage) (InboundR
 		} else {
 			num, err = tx.NumberBySlot(in.RelayID, in.LineSlot)
 			err = notFound(err, CodeLineNotFound, "relay %s has no line in slot %d", in.RelayID, in.LineSlot)
+			if err == nil && num.PlanKind == PlanInbound && e.mut.Has(mutation.SlotMisattributed) {
+				num, err = firstInboundLine(tx, in.RelayID) // POOL-INBOUND-4 broken: see mutation.go
+			}
 		}
 		if err != nil {
 			return err
@@ -101,7 +106,12 @@ func (e *Engine) RecordInbound(ctx context.Context, in InboundMessage) (InboundR
 			}
 			recipient, groupID = g.ID, g.ID
 		}
-		if err := tx.PutPriorInbound(a.ID, recipient); err != nil {
+		if e.mut.Has(mutation.GroupGrantsContact | mutation.InboundWarmUp) {
+			err = e.mutantPriorInbound(tx, key.ID, a.ID, recipient, from) // POOL-INBOUND-2, -3 broken: see mutation.go
+		} else {
+			err = tx.PutPriorInbound(a.ID, recipient)
+		}
+		if err != nil {
 			return err
 		}
 		c, err := tx.Conversation(key.ID, recipient)
@@ -112,7 +122,8 @@ func (e *Engine) RecordInbound(ctx context.Context, in InboundMessage) (InboundR
 		default:
 			return err
 		}
-		if key.Protocol == ProtocolIMessage && c.AllocationID != a.ID {
+		if key.Protocol == ProtocolIMessage && c.AllocationID != a.ID &&
+			!(c.AllocationID != "" && e.mut.Has(mutation.InboundNoRebind)) { // (mutant InboundNoRebind, POOL-STICKY-2)
 			c.AllocationID, c.BoundAt = a.ID, now // POOL-STICKY-2: most recently used, either direction
 		}
 		c.GroupID, c.LastMessageAt = groupID, now

@@ -1,6 +1,10 @@
 package pool
 
-import "strings"
+import (
+	"strings"
+
+	"poolkit/internal/mutation"
+)
 
 // candidate is an allocation that may start a new conversation: what the strategies
 // need of it and of its number, and its index in selectNew's allocations, whose numbers
@@ -46,6 +50,8 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 	for j := range allocs {
 		if eligibleNew(&nums[j], org.Strategy, r.texts) {
 			cands = append(cands, newCandidate(j, &allocs[j], &nums[j]))
+		} else if e.mut.Has(mutation.DegradedChosen | mutation.ZeroWeightChosen) {
+			cands = e.mutantCandidate(cands, j, &allocs[j], &nums[j], org.Strategy, r.texts) // POOL-NEW-1, POOL-WRR-1 broken
 		}
 	}
 	if len(cands) == 0 {
@@ -62,7 +68,8 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 				return err
 			}
 			anyPrior = anyPrior || prior
-			if h := num.Health(); prior && (h == HealthActive || h == HealthDegraded) {
+			if h := num.Health(); prior && (h == HealthActive || h == HealthDegraded) &&
+				!e.mut.Has(mutation.NoInboundFallback) { // (mutant NoInboundFallback, POOL-NEW-1: no fallback)
 				cands = append(cands, newCandidate(j, &allocs[j], num))
 			}
 		}
@@ -75,7 +82,11 @@ func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) erro
 	}
 
 	var i int
-	switch org.Strategy {
+	strategy := org.Strategy
+	if e.mut.Has(mutation.StrategyIgnored) {
+		strategy = StrategyRoundRobin // POOL-NEW-2 broken: the org's strategy is not consulted
+	}
+	switch strategy {
 	case StrategyWeighted:
 		i, err = pickWeighted(tx, key.ID, cands)
 	case StrategyGeographic:
@@ -153,6 +164,9 @@ func (e *Engine) pickGeographic(tx Tx, keyID string, chat *Chat, cands []candida
 		return pickRoundRobin(tx, keyID, "", cands)
 	}
 	ac, ok := e.geo.AreaCode(chat.ID)
+	if e.mut.Has(mutation.GeoAreaCodeIgnored) && len(chat.ID) >= 4 {
+		ac = chat.ID[1:4] // POOL-GEO-1 broken: "+1415…" gives "141", the country code's 1 included
+	}
 	regions := e.geo.Regions(ac)
 	if !ok || len(regions) == 0 {
 		return pickRoundRobin(tx, keyID, "", cands)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"poolkit/internal/mutation"
 	"poolkit/reference/numbering"
 )
 
@@ -57,7 +58,9 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 	if err := checkContent(req.Texts, req.Attachments); err != nil {
 		return SendResult{}, err
 	}
-	if req.From != "" && !numbering.ValidE164(req.From) {
+	if req.From != "" && !numbering.ValidE164(req.From) && !e.mut.Has(mutation.FromUnvalidated) {
+		// (mutant FromUnvalidated, POOL-FROM-1: the check is skipped; the lookup then
+		// answers from_number_not_in_pool.)
 		return SendResult{}, Errorf(CodeInvalidFromNumber, "from_number must be an E.164 number such as +15551110001")
 	}
 	// Message ids are made before the transaction so that the store's lock is not held
@@ -69,6 +72,9 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 	}
 	for i := range ids {
 		ids[i] = e.ids.NewID("msg")
+	}
+	if e.mut.Has(mutation.RacyFirstSend) {
+		return e.sendRacy(ctx, &req, &chat, ids) // POOL-STICKY-4 broken: see mutation.go
 	}
 	var res SendResult
 	err = e.update(ctx, func(tx Tx) error {
@@ -136,6 +142,9 @@ func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat, ids []string) (SendRe
 	if req.IdempotencyKey != "" {
 		fp = fingerprint(chat.ID, req)
 		rec, err := tx.Idempotency(key.ID, req.IdempotencyKey)
+		if e.mut.Has(mutation.ReplayResends) && err == nil && now.Sub(rec.CreatedAt) < IdempotencyTTL {
+			err = ErrNotFound // POOL-STICKY-2 broken: the age test is inverted, a fresh record counts as expired
+		}
 		switch {
 		case err == nil && now.Sub(rec.CreatedAt) < IdempotencyTTL:
 			if rec.Fingerprint != fp {
@@ -150,6 +159,9 @@ func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat, ids []string) (SendRe
 	}
 
 	if key.Allocations == 0 {
+		if e.mut.Has(mutation.EmptyPoolWrongCode) {
+			return SendResult{}, errNoActiveNumber // POOL-EMPTY-1 broken: the generic "no number" error
+		}
 		return SendResult{}, errNoNumbersAssigned // POOL-EMPTY-1
 	}
 	org, err := tx.Org(key.OrgID)
@@ -162,6 +174,18 @@ func (e *Engine) send(tx Tx, req *SendRequest, chat *Chat, ids []string) (SendRe
 	switch {
 	case req.From != "":
 		err = e.routeExplicit(tx, &org, &key, chat, &group, req.From, n, &r)
+		if err == nil && e.mut.Has(mutation.FromIgnored) && key.Protocol == ProtocolIMessage && chat.Kind == ChatPhone {
+			// POOL-FROM-3 broken: from_number was validated, then selection ran anyway.
+			r = route{texts: n}
+			err = e.routeIMessage(tx, &org, &key, chat, &group, n, &r)
+		}
+	case key.Protocol == ProtocolSMS && e.mut.Has(mutation.TwilioRotates):
+		// POOL-TWILIO-1 broken: sms keys go through the org strategy (never sticky: only
+		// imessage conversations are bound).
+		r.recipient = chat.ID
+		if err = e.loadConversation(tx, &key, &r); err == nil {
+			err = e.selectNew(tx, &org, &key, chat, &r)
+		}
 	case key.Protocol == ProtocolSMS:
 		err = e.routeTwilio(tx, &key, chat.ID, n, &r)
 	default:
@@ -192,7 +216,8 @@ func (e *Engine) pinnedGroup(tx Tx, key *Key, id string) (Group, error) {
 // routeExplicit is POOL-FROM-2 and POOL-FROM-3: the caller chose the sender.
 func (e *Engine) routeExplicit(tx Tx, org *Org, key *Key, chat *Chat, group *Group, from string, n int, r *route) error {
 	a, err := tx.AllocationByPhone(from)
-	if err == ErrNotFound || err == nil && a.KeyID != key.ID {
+	if err == ErrNotFound || err == nil && a.KeyID != key.ID && !e.mut.Has(mutation.ForeignFromAccepted) {
+		// (mutant ForeignFromAccepted, POOL-FROM-2: any allocated number is accepted.)
 		return errFromNotInPool // POOL-FROM-2: never says who owns it
 	}
 	if err != nil {
@@ -234,7 +259,8 @@ func (e *Engine) checkSender(tx Tx, r *route) error {
 	switch {
 	case r.num.Banned:
 		return errNumberBanned
-	case r.num.PlanKind == PlanInbound:
+	case r.num.PlanKind == PlanInbound && !e.mut.Has(mutation.ReplyOnlyUnenforced):
+		// (mutant ReplyOnlyUnenforced, POOL-INBOUND-1: reply-only is not checked.)
 		if r.newGroup {
 			return inboundOnly(r.alloc.ID, r.recipient) // nobody wrote in a group that does not exist yet
 		}
@@ -257,6 +283,12 @@ func (e *Engine) checkSender(tx Tx, r *route) error {
 
 // routeTwilio is POOL-TWILIO-1: the first allocation that can send; never sticky.
 func (e *Engine) routeTwilio(tx Tx, key *Key, recipient string, n int, r *route) error {
+	if e.mut.Has(mutation.TwilioSticky) {
+		// POOL-TWILIO-2 broken: reply from the number the recipient last talked with.
+		if ok, err := e.lastUsedTwilio(tx, key, recipient, n, r); err != nil || ok {
+			return err
+		}
+	}
 	allocs, err := tx.Allocations(key.ID)
 	if err != nil {
 		return err
@@ -307,6 +339,9 @@ func (e *Engine) routeIMessage(tx Tx, org *Org, key *Key, chat *Chat, group *Gro
 			return err
 		}
 		ok, err := e.liveBinding(tx, org, key, r)
+		if e.mut.Has(mutation.NoSticky | mutation.RRSkewed) {
+			ok, err = e.mutantSticky(tx, key, r, ok, err) // POOL-STICKY-1, POOL-RR-1 broken: see mutation.go
+		}
 		if err != nil || ok {
 			return err
 		}
@@ -345,6 +380,9 @@ func (e *Engine) liveBinding(tx Tx, org *Org, key *Key, r *route) (bool, error) 
 		return false, nil
 	}
 	a, err := tx.Allocation(c.AllocationID)
+	if err == ErrNotFound && e.mut.Has(mutation.UnassignedStillSends) {
+		a, err = e.danglingBinding(tx, key, r) // POOL-ISO-2 broken: see mutation.go
+	}
 	if err == ErrNotFound || err == nil && a.KeyID != key.ID {
 		c.AllocationID = "" // unassigned since (normally already unbound)
 		return false, nil
@@ -356,8 +394,12 @@ func (e *Engine) liveBinding(tx Tx, org *Org, key *Key, r *route) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if num.Banned {
+	if num.Banned && !e.mut.Has(mutation.BanKeepsBinding) { // (mutant BanKeepsBinding, POOL-STICKY-3: kept)
 		c.AllocationID = "" // POOL-STICKY-3: dropped, re-selected
+		return false, nil
+	}
+	if num.Offline && e.mut.Has(mutation.OfflineSwitches) {
+		c.AllocationID = "" // POOL-STICKY-1 broken: the conversation moves off an offline number
 		return false, nil
 	}
 	r.alloc, r.num = a, num
@@ -450,7 +492,8 @@ func (e *Engine) commitSend(tx Tx, req *SendRequest, chat *Chat, key *Key, r *ro
 	if c.KeyID == "" {
 		c.KeyID, c.Recipient, c.CreatedAt = key.ID, r.recipient, now
 	}
-	if key.Protocol == ProtocolIMessage && c.AllocationID != r.alloc.ID {
+	if key.Protocol == ProtocolIMessage && c.AllocationID != r.alloc.ID &&
+		!(req.From != "" && e.mut.Has(mutation.ExplicitNoRebind)) { // (mutant ExplicitNoRebind, POOL-STICKY-2)
 		c.AllocationID, c.BoundAt = r.alloc.ID, now // POOL-STICKY-2
 	}
 	c.GroupID = r.group.ID
