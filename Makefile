@@ -6,13 +6,22 @@ RAPID_CHECKS ?= 300
 BENCHTIME ?= 1s
 COUNT     ?= 5
 
-.PHONY: test bench lint fmt cover fuzz fuzz-handlers build
+.PHONY: test check bench lint fmt cover fuzz fuzz-handlers build
 
 ## test: every test under the race detector, with enough random sequences to matter,
 ## then a short fuzzing run of the HTTP handlers.
 test:
 	RAPID_CHECKS=$(RAPID_CHECKS) $(GO) test -race -count=1 $(PKGS)
 	$(MAKE) --no-print-directory fuzz-handlers FUZZTIME=$(SHORT_FUZZTIME)
+
+## check: the conformance suite (rule checks, property sequences, scenario library)
+## against the embedded reference deployment; reports in reports/. TARGET= and FIXTURE=
+## judge another deployment.
+TARGET  ?=
+FIXTURE ?=
+check:
+	$(GO) run ./cmd/poolkit check $(if $(TARGET),--target $(TARGET)) $(if $(FIXTURE),--fixture $(FIXTURE)) \
+		--json reports/check.json --junit reports/check.xml --failure-dir reports/failures
 
 SHORT_FUZZTIME ?= 5s
 fuzz-handlers:

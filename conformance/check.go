@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"poolkit/fakes/macrelay"
@@ -143,7 +144,45 @@ func Idempotency(k string) SendOpt { return func(r *sendReq) { r.header.Set("Ide
 // participant list) and returns what the deployment answered. A transport failure
 // stops the check as failed.
 func (c *C) Send(key, chat string, opts ...SendOpt) Sent {
+	s, err := c.send(c.Key(key), chat, opts)
+	if err != nil {
+		c.failures = append(c.failures, Failure{Message: "the send got no response: " + err.Error(), Request: s.Request})
+		panic(stop{})
+	}
+	return s
+}
+
+// SendConcurrent posts n identical sends at once (n goroutines released together) and
+// returns the answers in goroutine order: the way to race first sends (POOL-STICKY-4).
+// A transport failure of any of them stops the check as failed, after all have ended.
+func (c *C) SendConcurrent(n int, key, chat string, opts ...SendOpt) []Sent {
 	k := c.Key(key)
+	out := make([]Sent, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i], errs[i] = c.send(k, chat, opts)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			c.failures = append(c.failures, Failure{Message: "the send got no response: " + err.Error(), Request: out[i].Request})
+			panic(stop{})
+		}
+	}
+	return out
+}
+
+// send posts one message; it touches nothing of c but its context, so that sends may
+// run concurrently. err is a transport failure.
+func (c *C) send(k target.Key, chat string, opts []SendOpt) (Sent, error) {
 	req := sendReq{body: map[string]any{"text": "poolkit conformance"}, header: http.Header{}}
 	for _, o := range opts {
 		o(&req)
@@ -153,8 +192,7 @@ func (c *C) Send(key, chat string, opts ...SendOpt) Sent {
 	resp, err := k.Client.Do(c.ctx, client.Request{Method: http.MethodPost, Path: path, Header: req.header, Body: body, Auth: client.AuthAPIKey})
 	s := Sent{Request: "POST " + path + " " + string(body)}
 	if err != nil {
-		c.failures = append(c.failures, Failure{Message: "the send got no response: " + err.Error(), Request: s.Request})
-		panic(stop{})
+		return s, err
 	}
 	s.Status = resp.Status
 	s.Response = fmt.Sprintf("%d %s", resp.Status, strings.TrimSpace(string(resp.Body)))
@@ -163,7 +201,7 @@ func (c *C) Send(key, chat string, opts ...SendOpt) Sent {
 	s.Code, _ = s.Body["code"].(string)
 	s.From, _ = s.Body["from_number"].(string)
 	s.MessageID, _ = s.Body["message_id"].(string)
-	return s
+	return s, nil
 }
 
 // Get calls a public GET route with key and returns the status and decoded body.

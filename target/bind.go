@@ -201,10 +201,14 @@ func (r *recipientMap) get(ctx context.Context, w *Workspace, handle string) (st
 		r.m = map[string]string{}
 	}
 	f := r.fixture
-	busy, err := w.conversations(ctx)
-	if err != nil {
-		return "", err
+	if r.busy == nil { // the keys' conversations before this run: listed once
+		busy, err := w.conversations(ctx)
+		if err != nil {
+			return "", err
+		}
+		r.busy = busy
 	}
+	busy := r.busy
 	take := func(c string) bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -433,4 +433,5 @@ type recipientMap struct {
 	fixture  *Fixture
 	mu       sync.Mutex
 	m        map[string]string
+	busy     map[string]bool // handles with a conversation before the run
 }

@@ -14,7 +14,9 @@ Commands:
                 with fake Mac relays and a fake Twilio in-process
   fake-relay    run a fleet of fake Mac relays: --config FILE [--engine-url URL]
   fake-twilio   run a fake Twilio: --config FILE [--addr HOST:PORT]
-  replay        replay YAML scenarios: [FILE|DIR]... [--target URL --admin-token T] [--junit FILE]
+  check         judge a deployment against every rule: [--target URL] [--fixture FILE]
+                [--json FILE] [--junit FILE]; default: the embedded reference
+  replay        replay YAML scenarios: [FILE|DIR]... [--target URL] [--fixture FILE] [--junit FILE]
   help          show this help
 
 Run "poolkit <command> -h" for a command's flags.
@@ -34,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fakeRelay(ctx, args[2:], stdout, stderr)
 	case "fake-twilio":
 		return fakeTwilio(ctx, args[2:], stdout, stderr)
+	case "check":
+		return check(ctx, args[2:], getenv, stdout, stderr)
 	case "replay":
 		return replay(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"strings"
 
-	"poolkit/reference/numbering"
 	"poolkit/reference/pool"
 )
 
 // handleSend serves POST /v2/api/chats/{chatId}/messages (SPEC §5). The request checks
 // run in SPEC §2's order — unauthorized, payload_too_large, invalid_json, invalid_chat_id,
-// invalid_request, invalid_from_number — and the engine decides the rest (chat_not_found,
-// then the selection rules). 202 for an accepted send, 200 for an idempotent replay.
+// invalid_request here, invalid_from_number first thing in the engine — and the engine
+// decides the rest (chat_not_found, then the selection rules). 202 for an accepted send,
+// 200 for an idempotent replay.
 func handleSend(e *pool.Engine, kick func()) http.Handler {
 	type response struct {
 		MessageID    string   `json:"message_id"`
@@ -100,8 +100,8 @@ func checkChatID(key pool.Key, chatID string) error {
 const maxIdempotencyKey = 255
 
 // parseSend reads a send's body and headers into a SendRequest, with the invalid_request
-// and invalid_from_number checks of SPEC §2 and §5. textArray reports whether text was
-// an array (the response then lists message_ids).
+// checks of SPEC §2 and §5. textArray reports whether text was an array (the response
+// then lists message_ids).
 func parseSend(body []byte, h http.Header) (req pool.SendRequest, textArray bool, err error) {
 	var fields map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
@@ -137,9 +137,10 @@ func parseSend(body []byte, h http.Header) (req pool.SendRequest, textArray bool
 	if len(req.IdempotencyKey) > maxIdempotencyKey {
 		return req, false, pool.Errorf(pool.CodeInvalidRequest, "Idempotency-Key is longer than 255 bytes")
 	}
-	if req.From != "" && !numbering.ValidE164(req.From) {
-		return req, false, pool.Errorf(pool.CodeInvalidFromNumber, "from_number must be an E.164 number such as +15551110001")
-	}
+	// A from_number that is not E.164 is the engine's to refuse (POOL-FROM-1, 400
+	// invalid_from_number): it checks it first thing, before anything it looks up, so the
+	// order of SPEC §2 holds. One place enforces the rule, and a conformance mutant that
+	// breaks it there (internal/mutation.FromUnvalidated) shows over the API.
 	return req, textArray, nil
 }
 
