@@ -77,6 +77,10 @@ func (c *Counts) add(s Status) {
 // Failed reports whether anything failed: a rule, the sequences or a scenario.
 func (r *Report) Failed() bool { return r.Summary.Verdict == Fail }
 
+// NothingChecked reports whether every check, sequence and scenario was skipped: the
+// target offered nothing the suite could judge (no fixture, no admin token…).
+func (r *Report) NothingChecked() bool { return r.Summary.Verdict == Skip }
+
 // Rule returns the result of rule id (zero when the run had none).
 func (r *Report) Rule(id string) RuleResult {
 	for _, rr := range r.Rules {
@@ -148,9 +152,14 @@ func (r *Report) finish(checks []CheckResult) {
 			r.Summary.Sequences = Pass
 		}
 	}
-	r.Summary.Verdict = Pass
-	if r.Summary.Rules.Fail > 0 || r.Summary.Scenarios.Fail > 0 || r.Summary.Sequences == Fail {
+	switch {
+	case r.Summary.Rules.Fail > 0 || r.Summary.Scenarios.Fail > 0 || r.Summary.Sequences == Fail:
 		r.Summary.Verdict = Fail
+	case r.Summary.Rules.Pass == 0 && r.Summary.Scenarios.Pass == 0 && r.Summary.Sequences != Pass:
+		// Nothing could run: a misconfigured target must not look green.
+		r.Summary.Verdict = Skip
+	default:
+		r.Summary.Verdict = Pass
 	}
 }
 
@@ -251,7 +260,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	sm := r.Summary
-	verdict := map[Status]string{Pass: "PASS", Fail: "FAIL"}[sm.Verdict]
+	verdict := map[Status]string{Pass: "PASS", Fail: "FAIL", Skip: "NOTHING CHECKED"}[sm.Verdict]
 	fmt.Fprintf(&b, "\n%s: rules %d passed, %d failed, %d skipped; checks %d/%d/%d; %s\n", verdict,
 		sm.Rules.Pass, sm.Rules.Fail, sm.Rules.Skip, sm.Checks.Pass, sm.Checks.Fail, sm.Checks.Skip, r.Duration.Round(time.Millisecond))
 	_, err := io.WriteString(w, b.String())

@@ -73,6 +73,11 @@ func TestReport_Passes(t *testing.T) {
 	r.finish([]CheckResult{{Name: "a", Rule: "POOL-FROM-1", Status: Pass}, {Name: "b", Rule: "POOL-FROM-2", Status: Skip}})
 	assert.False(t, r.Failed())
 	assert.Equal(t, Pass, r.Summary.Verdict)
+
+	none := &Report{}
+	none.finish([]CheckResult{{Name: "a", Rule: "POOL-FROM-1", Status: Skip}})
+	assert.False(t, none.Failed())
+	assert.True(t, none.NothingChecked(), "an all-skipped run is not a pass")
 }
 
 func TestOptions_Keep(t *testing.T) {

@@ -126,5 +126,8 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	if report.Failed() {
 		return fmt.Errorf("conformance failed: %s", strings.Join(report.FailedRules(), ", "))
 	}
+	if report.NothingChecked() {
+		return fmt.Errorf("nothing could be checked on this target (%s): give it an admin token or a fixture", report.Capabilities)
+	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
@@ -59,4 +61,15 @@ func TestCheck_FailsAMutant(t *testing.T) {
 	require.ErrorContains(t, err, `no mutant "nope"`)
 	err = run(context.Background(), []string{"poolkit", "check", "--fixture", filepath.Join(t.TempDir(), "missing.yaml")}, noEnv, nil, &out, &errOut)
 	require.Error(t, err)
+}
+
+// TestCheck_NothingChecked fails a run that could judge nothing: a target without admin
+// token or fixture.
+func TestCheck_NothingChecked(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"poolkit", "check", "--target", srv.URL, "--rules", "POOL-STICKY-1"}, noEnv, nil, &out, &errOut)
+	require.ErrorContains(t, err, "nothing could be checked")
+	assert.Contains(t, out.String(), "NOTHING CHECKED")
 }
