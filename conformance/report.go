@@ -2,13 +2,13 @@ package conformance
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"poolkit/internal/junit"
 	"poolkit/target"
 )
 
@@ -282,60 +282,15 @@ func writeFailure(b *strings.Builder, f Failure) {
 	}
 }
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
-func (s *junitSuite) add(c junitCase) {
-	s.Cases = append(s.Cases, c)
-	s.Tests++
-	if c.Failure != nil {
-		s.Failures++
-	}
-	if c.Skipped != nil {
-		s.Skipped++
-	}
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
 // WriteJUnit writes the report as JUnit XML: a suite per rule (a case per check), one
 // for the property sequences and one for the scenarios.
 func (r *Report) WriteJUnit(w io.Writer) error {
-	out := junitSuites{Name: "poolkit check " + r.Target, Time: secs(r.Duration)}
+	out := junit.Suites{Name: "poolkit check " + r.Target, Time: junit.Seconds(r.Duration)}
 	for _, rr := range r.Rules {
-		s := junitSuite{Name: rr.Rule}
+		s := junit.Suite{Name: rr.Rule}
 		var total time.Duration
 		for _, c := range rr.Checks {
-			jc := junitCase{Name: c.Name, Classname: rr.Rule, Time: secs(c.Duration)}
+			jc := junit.Case{Name: c.Name, Classname: rr.Rule, Time: junit.Seconds(c.Duration)}
 			total += c.Duration
 			switch c.Status {
 			case Fail:
@@ -347,11 +302,11 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 				if len(c.Failures) > 0 {
 					msg = c.Failures[0].Message
 				}
-				jc.Failure = &junitMessage{Message: msg, Text: b.String()}
+				jc.Failure = &junit.Message{Message: msg, Text: b.String()}
 			case Skip:
-				jc.Skipped = &junitMessage{Message: c.Skip}
+				jc.Skipped = &junit.Message{Message: c.Skip}
 			}
-			s.add(jc)
+			s.Add(jc)
 		}
 		if sf := rr.Sequence; sf != nil {
 			var b strings.Builder
@@ -360,55 +315,41 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			}
 			writeFailure(&b, Failure{Request: sf.Request, Response: sf.Response})
 			fmt.Fprintf(&b, "replay: poolkit replay %s\n", sf.ScenarioFile)
-			s.add(junitCase{Name: "property sequence", Classname: rr.Rule, Failure: &junitMessage{Message: sf.Message, Text: b.String()}})
+			s.Add(junit.Case{Name: "property sequence", Classname: rr.Rule, Failure: &junit.Message{Message: sf.Message, Text: b.String()}})
 		}
-		s.Time = secs(total)
+		s.Time = junit.Seconds(total)
 		out.Suites = append(out.Suites, s)
 	}
 	if sq := r.Sequences; sq != nil {
-		s := junitSuite{Name: "property sequences", Time: secs(sq.Duration)}
-		jc := junitCase{Name: fmt.Sprintf("%d sequences (seed %d)", sq.Sequences, sq.Seed), Classname: "sequences", Time: secs(sq.Duration)}
+		s := junit.Suite{Name: "property sequences", Time: junit.Seconds(sq.Duration)}
+		jc := junit.Case{Name: fmt.Sprintf("%d sequences (seed %d)", sq.Sequences, sq.Seed), Classname: "sequences", Time: junit.Seconds(sq.Duration)}
 		switch {
 		case sq.Skipped != "":
-			jc.Skipped = &junitMessage{Message: sq.Skipped}
+			jc.Skipped = &junit.Message{Message: sq.Skipped}
 		case sq.Failure != nil:
-			jc.Failure = &junitMessage{Message: sq.Failure.Rule + ": " + sq.Failure.Message, Text: strings.Join(sq.Failure.Steps, "\n")}
+			jc.Failure = &junit.Message{Message: sq.Failure.Rule + ": " + sq.Failure.Message, Text: strings.Join(sq.Failure.Steps, "\n")}
 		case sq.Error != "":
-			jc.Failure = &junitMessage{Message: "the sequences could not be carried out", Text: sq.Error}
+			jc.Failure = &junit.Message{Message: "the sequences could not be carried out", Text: sq.Error}
 		}
-		s.add(jc)
+		s.Add(jc)
 		out.Suites = append(out.Suites, s)
 	}
 	if len(r.Scenarios) > 0 {
-		s := junitSuite{Name: "scenarios"}
+		s := junit.Suite{Name: "scenarios"}
 		var total time.Duration
 		for _, sc := range r.Scenarios {
-			jc := junitCase{Name: sc.File, Classname: "scenarios", Time: secs(sc.Duration)}
+			jc := junit.Case{Name: sc.File, Classname: "scenarios", Time: junit.Seconds(sc.Duration)}
 			total += sc.Duration
 			switch sc.Status {
 			case Fail:
-				jc.Failure = &junitMessage{Message: sc.Name, Text: sc.Failure}
+				jc.Failure = &junit.Message{Message: sc.Name, Text: sc.Failure}
 			case Skip:
-				jc.Skipped = &junitMessage{Message: sc.Skip}
+				jc.Skipped = &junit.Message{Message: sc.Skip}
 			}
-			s.add(jc)
+			s.Add(jc)
 		}
-		s.Time = secs(total)
+		s.Time = junit.Seconds(total)
 		out.Suites = append(out.Suites, s)
 	}
-	for _, s := range out.Suites {
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-		out.Skipped += s.Skipped
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return out.Write(w)
 }
