@@ -1,10 +1,8 @@
 package scenarios
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,12 +13,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"poolkit/internal/strictyaml"
 	"poolkit/target"
 )
 
 var (
 	ruleID       = regexp.MustCompile(`^POOL-[A-Z]+-[0-9]+$`)
-	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 	symbolicName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
@@ -86,22 +84,13 @@ func LoadPaths(paths []string) ([]*Scenario, error) {
 // Load decodes one scenario strictly: unknown keys, wrong types, a missing or ambiguous
 // action, an unknown $name, capability or rule id are errors reported as "file:line: …".
 func Load(file string, data []byte) (*Scenario, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var sc Scenario
-	if err := dec.Decode(&sc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:1: empty scenario", file)
-		}
-		return nil, positioned(file, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s:%d: a scenario file holds one YAML document", file, extra.Line)
+	if err := strictyaml.Decode(file, data, &sc, "scenario"); err != nil {
+		return nil, err
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, positioned(file, err)
+		return nil, strictyaml.Positioned(file, err)
 	}
 	sc.File, sc.Line = file, 1
 	doc := &root
@@ -123,24 +112,6 @@ func Load(file string, data []byte) (*Scenario, error) {
 }
 
 // positioned rewrites yaml's "line N: msg" errors as "file:N: msg", one per line.
-func positioned(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var errs []error
-	for _, m := range msgs {
-		if g := yamlLine.FindStringSubmatch(m); g != nil {
-			errs = append(errs, fmt.Errorf("%s:%s: %s", file, g[1], g[2]))
-			continue
-		}
-		// yaml leaves out the line of errors on the first line.
-		errs = append(errs, fmt.Errorf("%s:1: %s", file, strings.TrimPrefix(m, "yaml: ")))
-	}
-	return errors.Join(errs...)
-}
-
 // mapValue returns the value node of key in a mapping node, or nil.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {

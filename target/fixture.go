@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -13,8 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
+	"poolkit/internal/strictyaml"
 	"poolkit/reference/numbering"
 )
 
@@ -97,8 +95,7 @@ type Hooks struct {
 }
 
 var (
-	envName       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	yamlLineError = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // LoadFixture reads a fixture file strictly (unknown keys and wrong types are errors
@@ -114,39 +111,15 @@ func LoadFixture(file string, getenv func(string) string) (*Fixture, error) {
 
 // ParseFixture is LoadFixture over data read from file.
 func ParseFixture(file string, data []byte, getenv func(string) string) (*Fixture, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var f Fixture
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:1: empty fixture", file)
-		}
-		return nil, positioned(file, err)
+	if err := strictyaml.Decode(file, data, &f, "fixture"); err != nil {
+		return nil, err
 	}
 	f.File = file
 	if err := f.validate(getenv); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return &f, nil
-}
-
-func positioned(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		var msgs []string
-		for _, e := range te.Errors {
-			if m := yamlLineError.FindStringSubmatch(e); m != nil {
-				msgs = append(msgs, fmt.Sprintf("%s:%s: %s", file, m[1], m[2]))
-			} else {
-				msgs = append(msgs, file+": "+e)
-			}
-		}
-		return errors.New(strings.Join(msgs, "\n"))
-	}
-	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("%s:%s: %s", file, m[1], m[2])
-	}
-	return fmt.Errorf("%s: %w", file, err)
 }
 
 func (f *Fixture) validate(getenv func(string) string) error {
