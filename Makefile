@@ -6,7 +6,7 @@ RAPID_CHECKS ?= 300
 BENCHTIME ?= 1s
 COUNT     ?= 5
 
-.PHONY: test check bench lint fmt cover fuzz fuzz-handlers build
+.PHONY: test check sim bench lint fmt cover fuzz fuzz-handlers build
 
 ## test: every test under the race detector, with enough random sequences to matter,
 ## then a short fuzzing run of the HTTP handlers.
@@ -22,6 +22,14 @@ FIXTURE ?=
 check:
 	$(GO) run ./cmd/poolkit check $(if $(TARGET),--target $(TARGET)) $(if $(FIXTURE),--fixture $(FIXTURE)) \
 		--json reports/check.json --junit reports/check.xml --failure-dir reports/failures
+
+## sim: the default load simulation profile in-process (SIM_PROFILE= for another, SIM_FLAGS=
+## for more flags); summary on the terminal, reports in reports/sim/; fails when a
+## threshold fails.
+SIM_PROFILE ?= uniform-round-robin
+SIM_FLAGS   ?=
+sim:
+	$(GO) run ./cmd/poolkit sim $(SIM_PROFILE) --json reports/sim/$(SIM_PROFILE).json --html reports/sim/$(SIM_PROFILE).html $(SIM_FLAGS)
 
 SHORT_FUZZTIME ?= 5s
 fuzz-handlers:

@@ -17,6 +17,7 @@ Commands:
   check         judge a deployment against every rule: [--target URL] [--fixture FILE]
                 [--json FILE] [--junit FILE]; default: the embedded reference
   replay        replay YAML scenarios: [FILE|DIR]... [--target URL] [--fixture FILE] [--junit FILE]
+  sim           run a load simulation profile: [PROFILE] [--driver inprocess|http] [--json FILE] [--html FILE]
   help          show this help
 
 Run "poolkit <command> -h" for a command's flags.
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return check(ctx, args[2:], getenv, stdout, stderr)
 	case "replay":
 		return replay(ctx, args[2:], getenv, stdout, stderr)
+	case "sim":
+		return simulate(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
