@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"regexp"
@@ -14,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"poolkit/internal/strictyaml"
 	"poolkit/reference/numbering"
 	"poolkit/reference/pool"
 )
@@ -49,28 +48,17 @@ func LoadProfile(ref string) (*Profile, error) {
 	return Load("sim/profiles/"+ref+".yaml", b)
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
 // Load decodes one profile strictly — unknown keys, wrong types, unquoted phone numbers,
 // values out of range, unknown numbers or relays in faults, malformed thresholds — and
 // reports every problem as "file:line: message". It never panics on bad input.
 func Load(file string, data []byte) (*Profile, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var p Profile
-	if err := dec.Decode(&p); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:1: empty profile", file)
-		}
-		return nil, positioned(file, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s:%d: a profile file holds one YAML document", file, max(extra.Line, 1))
+	if err := strictyaml.Decode(file, data, &p, "profile"); err != nil {
+		return nil, err
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, positioned(file, err)
+		return nil, strictyaml.Positioned(file, err)
 	}
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -83,24 +71,6 @@ func Load(file string, data []byte) (*Profile, error) {
 		return nil, err
 	}
 	return &p, nil
-}
-
-// positioned rewrites yaml's "line N: msg" errors as "file:N: msg", one per line.
-func positioned(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var errs []error
-	for _, m := range msgs {
-		if g := yamlLine.FindStringSubmatch(m); g != nil {
-			errs = append(errs, fmt.Errorf("%s:%s: %s", file, g[1], g[2]))
-			continue
-		}
-		errs = append(errs, fmt.Errorf("%s:1: %s", file, strings.TrimPrefix(m, "yaml: ")))
-	}
-	return errors.Join(errs...)
 }
 
 // validator collects errors, each at the line of the node its path names.
