@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -194,14 +193,4 @@ func CapabilitySet(why string, have ...Capability) Capabilities {
 		delete(missing, c)
 	}
 	return Capabilities{missing: missing}
-}
-
-// sortedKeys returns m's keys in order (reports must not depend on map order).
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
