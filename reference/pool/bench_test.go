@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,18 +106,27 @@ func BenchmarkSend(b *testing.B) {
 			})
 			b.Run("parallel", func(b *testing.B) {
 				e, k := benchPool(b, s)
-				rs := recipients(b.N)
+				// Each goroutine takes the recipients in blocks, so that the benchmark
+				// shares no counter between cores on every send; one block per goroutine
+				// may go unused.
+				const block = 1024
+				rs := recipients(b.N + block*runtime.GOMAXPROCS(0))
 				var next atomic.Int64
 				b.ReportAllocs()
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {
 					ctx := context.Background()
+					var i, end int64
 					for pb.Next() {
-						i := next.Add(1) - 1
+						if i == end {
+							end = next.Add(block)
+							i = end - block
+						}
 						if _, err := e.Send(ctx, pool.SendRequest{KeyID: k.ID, ChatID: rs[i], Texts: texts}); err != nil {
 							b.Error(err)
 							return
 						}
+						i++
 					}
 				})
 			})

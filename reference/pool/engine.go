@@ -9,7 +9,8 @@ import (
 )
 
 // Engine is the number-pool engine. It is safe for concurrent use: every operation runs in
-// one store transaction.
+// one store transaction (a send may first try one scoped to its conversation, see
+// ConversationStore, and start over in an exclusive one).
 type Engine struct {
 	store   Store
 	now     func() time.Time

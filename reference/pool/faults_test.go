@@ -47,6 +47,19 @@ func (s *faultyStore) Begin(ctx context.Context, writable bool) (pool.Tx, error)
 	return &faultyTx{Tx: tx, s: s}, nil
 }
 
+// BeginConversation makes the wrapper a pool.ConversationStore, so that the failures
+// reach the transactions scoped to a conversation too.
+func (s *faultyStore) BeginConversation(ctx context.Context, keyID, recipient string) (pool.Tx, error) {
+	if err := s.hit(); err != nil {
+		return nil, err
+	}
+	tx, err := s.inner.(pool.ConversationStore).BeginConversation(ctx, keyID, recipient)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyTx{Tx: tx, s: s}, nil
+}
+
 type faultyTx struct {
 	pool.Tx
 	s *faultyStore
@@ -96,6 +109,13 @@ func (t *faultyTx) AllocationByPhone(p string) (pool.Allocation, error) {
 }
 func (t *faultyTx) Allocations(k string) ([]pool.Allocation, error) {
 	return get[[]pool.Allocation](t)(t.Tx.Allocations(k))
+}
+func (t *faultyTx) Pool(k string) ([]pool.Allocation, []pool.Number, error) {
+	allocs, nums, err := t.Tx.(pool.PoolTx).Pool(k)
+	if ferr := t.s.hit(); ferr != nil {
+		return nil, nil, ferr
+	}
+	return allocs, nums, err
 }
 func (t *faultyTx) PutAllocation(a pool.Allocation) error {
 	return putFirst(t, func() error { return t.Tx.PutAllocation(a) })

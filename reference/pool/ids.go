@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // IDs makes the ids of records: prefix + "_" + a unique suffix ("msg_…", "alloc_…").
@@ -15,8 +16,7 @@ type IDs interface {
 // Sequence is a deterministic IDs: prefix_000001, prefix_000002, … with one counter for
 // all prefixes. Simulations and tests use it so that a seed reproduces a run exactly.
 type Sequence struct {
-	mu sync.Mutex
-	n  uint64
+	n atomic.Uint64
 }
 
 // NewSequence returns a Sequence that starts at 1.
@@ -24,10 +24,7 @@ func NewSequence() *Sequence { return &Sequence{} }
 
 // NewID implements IDs.
 func (s *Sequence) NewID(prefix string) string {
-	s.mu.Lock()
-	s.n++
-	n := s.n
-	s.mu.Unlock()
+	n := s.n.Add(1)
 	var buf [48]byte
 	var num [20]byte
 	b := append(buf[:0], prefix...)

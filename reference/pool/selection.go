@@ -29,21 +29,31 @@ func eligibleNew(n *Number, s Strategy, texts int) bool {
 		!(s == StrategyWeighted && n.Weight <= 0)
 }
 
+// readPool reads a key's allocations in position order and their numbers, in one call
+// when the transaction is a PoolTx. The slices are read-only.
+func readPool(tx Tx, keyID string) ([]Allocation, []Number, error) {
+	if p, ok := tx.(PoolTx); ok {
+		return p.Pool(keyID)
+	}
+	allocs, err := tx.Allocations(keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	nums := make([]Number, len(allocs))
+	for i := range allocs {
+		if nums[i], err = tx.Number(allocs[i].Phone); err != nil {
+			return nil, nil, err
+		}
+	}
+	return allocs, nums, nil
+}
+
 // selectNew is POOL-NEW-1 and POOL-NEW-2: the candidates of a new conversation, and the
 // org's strategy's pick among them, which becomes the route.
 func (e *Engine) selectNew(tx Tx, org *Org, key *Key, chat *Chat, r *route) error {
-	allocs, err := tx.Allocations(key.ID)
+	allocs, nums, err := readPool(tx, key.ID)
 	if err != nil {
 		return err
-	}
-	var nbuf [16]Number
-	nums := nbuf[:0]
-	for _, a := range allocs {
-		num, err := tx.Number(a.Phone)
-		if err != nil {
-			return err
-		}
-		nums = append(nums, num)
 	}
 	var buf [16]candidate
 	cands := buf[:0]

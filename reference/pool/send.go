@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"slices"
 	"time"
 
@@ -77,7 +78,7 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 		return e.sendRacy(ctx, &req, &chat, ids) // POOL-STICKY-4 broken: see mutation.go
 	}
 	var res SendResult
-	err = e.update(ctx, func(tx Tx) error {
+	err = e.sendTx(ctx, &req, &chat, func(tx Tx) error {
 		var err error
 		res, err = e.send(tx, &req, &chat, ids)
 		return err
@@ -86,6 +87,34 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 		return SendResult{}, err
 	}
 	return res, nil
+}
+
+// sendTx runs a send's transaction: scoped to its conversation when the store is a
+// ConversationStore and the send can stay inside one (it writes no idempotency record and
+// creates no group), else, or when the scoped transaction reaches outside its
+// conversation (a number's record changes: its trial count, its last_active), in a
+// transaction from Begin.
+func (e *Engine) sendTx(ctx context.Context, req *SendRequest, chat *Chat, fn func(Tx) error) error {
+	if cs, ok := e.store.(ConversationStore); ok && req.IdempotencyKey == "" && chat.Kind != ChatParticipants {
+		if err := scoped(ctx, cs, req.KeyID, chat.ID, fn); !errors.Is(err, ErrOutOfScope) {
+			return err
+		}
+	}
+	return e.update(ctx, fn)
+}
+
+// scoped runs fn in a transaction scoped to a conversation and commits it when fn
+// succeeds.
+func scoped(ctx context.Context, cs ConversationStore, keyID, recipient string, fn func(Tx) error) error {
+	tx, err := cs.BeginConversation(ctx, keyID, recipient)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // checkContent enforces SPEC §5: text or attachments, and no empty text element.
@@ -289,19 +318,15 @@ func (e *Engine) routeTwilio(tx Tx, key *Key, recipient string, n int, r *route)
 			return err
 		}
 	}
-	allocs, err := tx.Allocations(key.ID)
+	allocs, nums, err := readPool(tx, key.ID)
 	if err != nil {
 		return err
 	}
-	for _, a := range allocs {
-		num, err := tx.Number(a.Phone)
-		if err != nil {
-			return err
-		}
-		if num.Banned || num.trialBlocked(n) {
+	for i := range allocs {
+		if nums[i].Banned || nums[i].trialBlocked(n) {
 			continue
 		}
-		r.alloc, r.num, r.recipient = a, num, recipient
+		r.alloc, r.num, r.recipient = allocs[i], nums[i], recipient
 		return e.loadConversation(tx, key, r)
 	}
 	return errNoActiveNumber

@@ -11,12 +11,44 @@ var ErrNotFound = errors.New("pool: record not found")
 
 // Store persists the engine's state. Transactions are serializable: while a writable
 // transaction is open no other transaction sees its writes, and two writable
-// transactions never interleave. That is what makes creating a binding atomic
-// (POOL-STICKY-4): the read of "no binding yet" and the write of the new one happen in
-// one transaction.
+// transactions never interleave (but for those of a ConversationStore on different
+// conversations, which touch different records). That is what makes creating a binding
+// atomic (POOL-STICKY-4): the read of "no binding yet" and the write of the new one
+// happen in one transaction.
 type Store interface {
 	// Begin opens a transaction. A read-only transaction must not write.
 	Begin(ctx context.Context, writable bool) (Tx, error)
+}
+
+// ConversationStore is a Store that can run the transaction of a send to one
+// conversation concurrently with those of sends to other conversations, even of the same
+// key. The engine uses it for sends when the store has it.
+type ConversationStore interface {
+	Store
+	// BeginConversation opens a writable transaction scoped to the conversation
+	// (keyID, recipient). It may read every record but the other conversations and their
+	// messages, and write only that conversation, messages to it and keyID's cursors and
+	// weighted state (Cursor, WRR). Any other access returns ErrOutOfScope; the caller
+	// then rolls back and starts over in a transaction from Begin. Scoped transactions
+	// are serializable with each other and with every other transaction: two on one
+	// conversation never interleave (POOL-STICKY-4), nor two that use one key's cursors.
+	BeginConversation(ctx context.Context, keyID, recipient string) (Tx, error)
+}
+
+// ErrOutOfScope is returned by a transaction from BeginConversation for an access outside
+// its conversation.
+var ErrOutOfScope = errors.New("pool: access outside the transaction's conversation")
+
+// PoolTx is a Tx that reads a key's whole pool in one call. A store implements it when it
+// can do that cheaper than Allocations and then Number for each allocation (a cached
+// view, a join); the engine uses it where it reads a whole pool (a new conversation, an
+// sms send) when its transaction has it.
+type PoolTx interface {
+	Tx
+	// Pool returns a key's allocations in position order and their numbers: nums[i] is
+	// the number of allocs[i]. The slices may be shared with the store and are read-only;
+	// they do not change (a later write of the transaction is not reflected in them).
+	Pool(keyID string) (allocs []Allocation, nums []Number, err error)
 }
 
 // Tx is one transaction. Getters return ErrNotFound when there is no record. Records are

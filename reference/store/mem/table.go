@@ -8,7 +8,8 @@ import (
 
 // table is a map that remembers, for the open transaction, the previous value of every
 // key it changes, so that a rollback can restore them. The undo log is reused across
-// transactions: a write costs no allocation once it has grown.
+// transactions: a write costs no allocation once it has grown. One transaction at a time
+// writes a table (see the package comment); it journals the table on its first write.
 type table[K comparable, V any] struct {
 	m     map[K]V
 	undo  []undo[K, V]
@@ -35,26 +36,26 @@ func (t *table[K, V]) get(k K) (V, bool) {
 }
 
 // put sets the key's value and reports whether the key had one.
-func (t *table[K, V]) put(s *Store, k K, v V) bool {
+func (t *table[K, V]) put(x *tx, k K, v V) bool {
 	old, had := t.m[k]
-	t.remember(s, k, old, had)
+	t.remember(x, k, old, had)
 	t.m[k] = v
 	return had
 }
 
-func (t *table[K, V]) del(s *Store, k K) {
+func (t *table[K, V]) del(x *tx, k K) {
 	old, had := t.m[k]
 	if !had {
 		return
 	}
-	t.remember(s, k, old, had)
+	t.remember(x, k, old, had)
 	delete(t.m, k)
 }
 
-func (t *table[K, V]) remember(s *Store, k K, old V, had bool) {
+func (t *table[K, V]) remember(x *tx, k K, old V, had bool) {
 	if !t.dirty {
 		t.dirty = true
-		s.dirty = append(s.dirty, t)
+		x.dirty = append(x.dirty, t)
 	}
 	t.undo = append(t.undo, undo[K, V]{k, old, had})
 }
@@ -102,11 +103,11 @@ func (t *wrrTable) get(k string) ([]pool.WRRSlot, bool) {
 	return v, ok
 }
 
-func (t *wrrTable) put(s *Store, k string, slots []pool.WRRSlot) {
+func (t *wrrTable) put(x *tx, k string, slots []pool.WRRSlot) {
 	old, had := t.m[k]
 	if !t.dirty {
 		t.dirty = true
-		s.dirty = append(s.dirty, t)
+		x.dirty = append(x.dirty, t)
 	}
 	t.undo = append(t.undo, wrrUndo{key: k, old: old, off: len(t.arena), had: had})
 	t.arena = append(t.arena, old...)

@@ -51,6 +51,8 @@ func TestWRRInPlaceRollback(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []pool.WRRSlot{{AllocationID: "a", Weight: 3, Current: 4}}, got)
 	require.NoError(t, tx.Rollback())
-	require.Empty(t, s.wrr.undo)
-	require.Empty(t, s.wrr.arena)
+	for i := range s.sched {
+		require.Empty(t, s.sched[i].wrr.undo)
+		require.Empty(t, s.sched[i].wrr.arena)
+	}
 }

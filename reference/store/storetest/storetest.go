@@ -8,6 +8,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +48,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Outbox", testOutbox},
 		{"OutboxSurvivesRollback", testOutboxRollback},
 		{"RelaysAndLines", testRelays},
+		{"PoolAgreesWithAllocationsAndNumbers", testPool},
+		{"ConversationScope", testScope},
+		{"ConversationScopeRollback", testScopeRollback},
+		{"ConversationScopeSerializable", testScopeSerializable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -659,5 +665,282 @@ func testRelays(t *testing.T, s pool.Store) {
 			got = append(got, n.Phone)
 		}
 		equal(t, []string{"+15551110002", "+15551110001"}, got, "by line slot")
+	})
+}
+
+// testPool checks pool.PoolTx, for stores whose transactions have it: Pool is Allocations
+// with each allocation's Number, in every transaction state; what it returned does not
+// change.
+func testPool(t *testing.T, s pool.Store) {
+	probe, err := s.Begin(context.Background(), false)
+	must(t, err)
+	_, ok := probe.(pool.PoolTx)
+	must(t, probe.Rollback())
+	if !ok {
+		t.Skip("the store's transactions are not pool.PoolTx")
+	}
+	agree := func(tb testing.TB, tx pool.Tx, keyID string) ([]pool.Allocation, []pool.Number) {
+		tb.Helper()
+		allocs, nums, err := tx.(pool.PoolTx).Pool(keyID)
+		must(tb, err)
+		want, err := tx.Allocations(keyID)
+		must(tb, err)
+		equal(tb, want, allocs, "allocations")
+		require.Len(tb, nums, len(allocs))
+		for i, a := range allocs {
+			n, err := tx.Number(a.Phone)
+			must(tb, err)
+			equal(tb, n, nums[i], "number of "+a.ID)
+		}
+		return allocs, nums
+	}
+	f := newFixture()
+	write(t, s, func(tx pool.Tx) {
+		agree(t, tx, "key_1")
+		f.put(t, tx)
+		agree(t, tx, "key_1")
+	})
+	read(t, s, func(tx pool.Tx) { agree(t, tx, "key_1") })
+
+	tx, err := s.Begin(context.Background(), true)
+	must(t, err)
+	before, beforeNums := agree(t, tx, "key_1")
+	n := f.blooio
+	n.Weight, n.Offline = 9, true
+	must(t, tx.PutNumber(n))
+	_, nums := agree(t, tx, "key_1")
+	require.Equal(t, 9, nums[0].Weight)
+	must(t, tx.PutAllocation(pool.Allocation{ID: "alloc_2", KeyID: "key_1", Phone: f.twilio.Phone, Position: 1}))
+	allocs, _ := agree(t, tx, "key_1")
+	require.Len(t, allocs, 2)
+	must(t, tx.DeleteAllocation("alloc_1"))
+	agree(t, tx, "key_1")
+	equal(t, []pool.Allocation{f.alloc}, before, "a returned pool does not change")
+	equal(t, []pool.Number{f.blooio}, beforeNums, "a returned pool does not change")
+	must(t, tx.Rollback())
+	read(t, s, func(tx pool.Tx) {
+		allocs, nums := agree(t, tx, "key_1")
+		equal(t, []pool.Allocation{f.alloc}, allocs)
+		equal(t, []pool.Number{f.blooio}, nums)
+	})
+	write(t, s, func(tx pool.Tx) {
+		agree(t, tx, "key_1")
+		must(t, tx.DeleteAllocation("alloc_1"))
+		allocs, _ := agree(t, tx, "key_1")
+		require.Empty(t, allocs)
+	})
+	read(t, s, func(tx pool.Tx) { agree(t, tx, "key_2") })
+}
+
+// conversationStore returns s as a pool.ConversationStore, or skips the test.
+func conversationStore(t *testing.T, s pool.Store) pool.ConversationStore {
+	t.Helper()
+	cs, ok := s.(pool.ConversationStore)
+	if !ok {
+		t.Skip("the store is not a pool.ConversationStore")
+	}
+	return cs
+}
+
+// scopedWrite runs fn in a transaction scoped to (key, recipient) and commits it.
+func scopedWrite(tb testing.TB, cs pool.ConversationStore, key, recipient string, fn func(tx pool.Tx)) {
+	tb.Helper()
+	tx, err := cs.BeginConversation(context.Background(), key, recipient)
+	require.NoError(tb, err)
+	defer tx.Rollback()
+	fn(tx)
+	require.NoError(tb, tx.Commit())
+}
+
+func outOfScope(tb testing.TB, err error, what string) {
+	tb.Helper()
+	require.ErrorIs(tb, err, pool.ErrOutOfScope, what)
+}
+
+// testScope checks what a transaction scoped to a conversation may do: read every record
+// but other conversations and their messages, write its conversation, messages to it and
+// its key's cursors, and nothing else.
+func testScope(t *testing.T, s pool.Store) {
+	cs := conversationStore(t, s)
+	f := newFixture()
+	write(t, s, func(tx pool.Tx) { f.put(t, tx) })
+	c := f.conv
+	scopedWrite(t, cs, c.KeyID, c.Recipient, func(tx pool.Tx) {
+		equal(t, f.org, get(t)(tx.Org("org_1")))
+		equal(t, f.key, get(t)(tx.Key("key_1")))
+		equal(t, f.blooio, get(t)(tx.Number(f.blooio.Phone)))
+		equal(t, f.alloc, get(t)(tx.Allocation("alloc_1")))
+		equal(t, f.group, get(t)(tx.Group("grp_1")))
+		equal(t, f.idem, get(t)(tx.Idempotency("key_1", "idem-1")))
+		equal(t, f.conv, get(t)(tx.Conversation(c.KeyID, c.Recipient)))
+		equal(t, []pool.Message{f.msg}, get(t)(tx.Messages(c.KeyID, c.Recipient)))
+		equal(t, f.msg, get(t)(tx.Message("msg_1")))
+		equal(t, 3, get(t)(tx.Cursor("key_1", "")))
+
+		_, err := tx.Conversation(c.KeyID, "+15550000000")
+		outOfScope(t, err, "another conversation")
+		_, err = tx.Conversation("key_2", c.Recipient)
+		outOfScope(t, err, "another key's conversation")
+		_, err = tx.Messages(c.KeyID, "+15550000000")
+		outOfScope(t, err, "another conversation's messages")
+		_, err = tx.Conversations(c.KeyID)
+		outOfScope(t, err, "the key's conversations")
+		_, err = tx.Cursor("key_2", "")
+		outOfScope(t, err, "another key's cursor")
+		outOfScope(t, tx.PutNumber(f.blooio), "a number")
+		outOfScope(t, tx.PutKey(f.key), "a key")
+		outOfScope(t, tx.PutGroup(f.group), "a group")
+		outOfScope(t, tx.PutIdempotency(f.idem), "an idempotency record")
+		outOfScope(t, tx.PutPriorInbound("alloc_1", "x"), "prior inbound")
+		outOfScope(t, tx.Unbind("alloc_1"), "unbinding")
+		outOfScope(t, tx.PutConversation(pool.Conversation{KeyID: c.KeyID, Recipient: "+15550000000"}), "another conversation")
+		outOfScope(t, tx.PutMessage(pool.Message{ID: "msg_9", KeyID: c.KeyID, Recipient: "+15550000000"}), "a message to another conversation")
+		outOfScope(t, tx.PutCursor("key_2", "", 1), "another key's cursor")
+		_, err = tx.PendingMessages(t0, 10)
+		outOfScope(t, err, "the outbox")
+
+		c.LastMessageAt = t0.Add(time.Hour)
+		must(t, tx.PutConversation(c))
+		must(t, tx.PutMessage(pool.Message{ID: "msg_2", KeyID: c.KeyID, Recipient: c.Recipient, Text: "in scope"}))
+		must(t, tx.PutCursor("key_1", "", 4))
+		must(t, tx.PutWRR("key_1", nil))
+	})
+	read(t, s, func(tx pool.Tx) {
+		equal(t, c, get(t)(tx.Conversation(c.KeyID, c.Recipient)))
+		msgs, err := tx.Messages(c.KeyID, c.Recipient)
+		must(t, err)
+		require.Len(t, msgs, 2)
+		equal(t, "in scope", msgs[1].Text)
+		equal(t, 4, get(t)(tx.Cursor("key_1", "")))
+	})
+	// A message id of another conversation is not this transaction's.
+	write(t, s, func(tx pool.Tx) {
+		must(t, tx.PutMessage(pool.Message{ID: "msg_3", KeyID: c.KeyID, Recipient: "+15550000000"}))
+	})
+	scopedWrite(t, cs, c.KeyID, c.Recipient, func(tx pool.Tx) {
+		_, err := tx.Message("msg_3")
+		outOfScope(t, err, "another conversation's message")
+		outOfScope(t, tx.PutMessage(pool.Message{ID: "msg_3", KeyID: c.KeyID, Recipient: c.Recipient}), "moving a message in")
+		_, err = tx.Message("msg_404")
+		require.ErrorIs(t, err, pool.ErrNotFound)
+	})
+}
+
+// get returns a getter's value after checking its error.
+func get(tb testing.TB) func(v any, err error) any {
+	return func(v any, err error) any {
+		tb.Helper()
+		must(tb, err)
+		return v
+	}
+}
+
+// testScopeRollback checks that a rollback of a scoped transaction undoes it, a new
+// conversation included.
+func testScopeRollback(t *testing.T, s pool.Store) {
+	cs := conversationStore(t, s)
+	f := newFixture()
+	write(t, s, func(tx pool.Tx) { f.put(t, tx) })
+	for _, r := range []string{f.conv.Recipient, "+15550000001"} {
+		tx, err := cs.BeginConversation(context.Background(), "key_1", r)
+		must(t, err)
+		must(t, tx.PutConversation(pool.Conversation{KeyID: "key_1", Recipient: r, AllocationID: "alloc_9"}))
+		must(t, tx.PutMessage(pool.Message{ID: "msg_new", KeyID: "key_1", Recipient: r, Direction: pool.Outbound, Status: pool.StatusQueued}))
+		must(t, tx.PutCursor("key_1", "", 9))
+		must(t, tx.Rollback())
+		require.NoError(t, tx.Rollback(), "a second rollback is a no-op")
+		read(t, s, func(tx pool.Tx) { f.present(t, tx) })
+		write(t, s, func(tx pool.Tx) {
+			_, err := tx.Message("msg_new")
+			require.ErrorIs(t, err, pool.ErrNotFound)
+			require.Empty(t, pendingIDs(t, tx, t0, 10))
+		})
+	}
+}
+
+// testScopeSerializable runs scoped transactions on several conversations of one key,
+// and on one conversation, with exclusive and read-only transactions among them: no
+// update is lost, and every transaction sees a consistent state.
+func testScopeSerializable(t *testing.T, s pool.Store) {
+	cs := conversationStore(t, s)
+	const workers, rounds = 8, 25
+	counter := func(tx pool.Tx, r string) int {
+		c, err := tx.Conversation("key_1", r)
+		if errors.Is(err, pool.ErrNotFound) {
+			return 0
+		}
+		if err != nil {
+			t.Error(err)
+		}
+		var n int
+		fmt.Sscan(c.AllocationID, &n)
+		return n
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				r := fmt.Sprint("+1555000000", w%3) // three conversations, several workers each
+				var tx pool.Tx
+				var err error
+				if i%5 == 4 {
+					tx, err = s.Begin(context.Background(), true)
+				} else {
+					tx, err = cs.BeginConversation(context.Background(), "key_1", r)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := counter(tx, r)
+				pos, err := tx.Cursor("key_1", "")
+				if err != nil && !errors.Is(err, pool.ErrNotFound) {
+					t.Error(err)
+				}
+				for _, err := range []error{
+					tx.PutConversation(pool.Conversation{KeyID: "key_1", Recipient: r, AllocationID: fmt.Sprint(n + 1)}),
+					tx.PutMessage(pool.Message{ID: fmt.Sprint("msg_", w, "_", i), KeyID: "key_1", Recipient: r}),
+					tx.PutCursor("key_1", "", pos+1),
+					tx.Commit(),
+				} {
+					if err != nil {
+						t.Error(err)
+					}
+				}
+				if i%7 == 0 {
+					read(t, s, func(tx pool.Tx) {
+						total := 0
+						for c := range 3 {
+							total += counter(tx, fmt.Sprint("+1555000000", c))
+						}
+						pos, err := tx.Cursor("key_1", "")
+						if err != nil {
+							t.Error(err)
+						}
+						if pos != total {
+							t.Errorf("a reader sees cursor %d and %d sends: not one state", pos, total)
+						}
+					})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	read(t, s, func(tx pool.Tx) {
+		total, msgs := 0, 0
+		for c := range 3 {
+			r := fmt.Sprint("+1555000000", c)
+			total += counter(tx, r)
+			ms, err := tx.Messages("key_1", r)
+			must(t, err)
+			msgs += len(ms)
+		}
+		require.Equal(t, workers*rounds, total, "read-modify-write of a conversation must not lose updates")
+		require.Equal(t, workers*rounds, msgs)
+		pos, err := tx.Cursor("key_1", "")
+		must(t, err)
+		require.Equal(t, workers*rounds, pos, "read-modify-write of a key's cursor must not lose updates")
 	})
 }
