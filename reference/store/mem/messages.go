@@ -364,9 +364,13 @@ func (l *msgLog) unindex(id string, slot int32, moved bool, old int32) {
 	pos, ok := is.x.posOf(uint32(h>>32), msgRef(l.stripe, slot))
 	switch {
 	case !ok:
-	case moved:
+		// A later move (into another stripe) re-pointed the entry; undoing that move
+		// deletes it or points it back (stripes roll back in any order).
+	case moved && refSlot(old) < l.s.convs[refStripe(old)].log.msgs.n:
 		is.x.e[pos].slot1 = old + 1
 	default:
+		// Not moved, or moved from a record this transaction added and another stripe's
+		// rollback already removed: the id did not exist before the transaction.
 		is.x.deleteAt(pos)
 	}
 }

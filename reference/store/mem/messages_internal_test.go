@@ -257,3 +257,29 @@ func TestStaleReference(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ms, 4)
 }
+
+// TestMoveRollback_StripeOrder pins a bug: a message added and then moved to a
+// conversation of a stripe the transaction had touched first was left in the id index by
+// a rollback (the stripes roll back in reverse order of first touch, so the move was undone
+// after the add, pointing the entry back at a record already gone).
+func TestMoveRollback_StripeOrder(t *testing.T) {
+	s := New()
+	stripe := func(rcpt string) int { return stripeOf(s.convHash("k", rcpt)) }
+	// Two recipients in different stripes.
+	a, b := "a0", ""
+	for i := 1; b == ""; i++ {
+		if r := fmt.Sprint("b", i); stripe(r) != stripe(a) {
+			b = r
+		}
+	}
+	tx := begin(t, s)
+	require.NoError(t, tx.PutMessage(pool.Message{ID: "msg_first", KeyID: "k", Recipient: b})) // touches b's stripe first
+	require.NoError(t, tx.PutMessage(pool.Message{ID: "msg_x", KeyID: "k", Recipient: a}))
+	require.NoError(t, tx.PutMessage(pool.Message{ID: "msg_x", KeyID: "k", Recipient: b})) // moved into b's stripe
+	require.NoError(t, tx.Rollback())
+	require.Equal(t, 0, idCount(s), "the rollback leaves no id behind")
+	tx = begin(t, s)
+	defer tx.Rollback()
+	_, err := tx.Message("msg_x")
+	require.ErrorIs(t, err, pool.ErrNotFound)
+}
