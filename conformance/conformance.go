@@ -65,6 +65,14 @@ func (o Options) selected() []check {
 	return out
 }
 
+// oneOptions is the options of a variadic call: none means the zero value.
+func oneOptions(o []Options) Options {
+	if len(o) == 0 {
+		return Options{}
+	}
+	return o[0]
+}
+
 // probe opens a deployment of tg once to name it and detect its capabilities.
 func probe(ctx context.Context, tg target.Target) (name string, caps target.Capabilities, err error) {
 	dep, err := tg.Open(ctx)
@@ -84,8 +92,9 @@ func probe(ctx context.Context, tg target.Target) (name string, caps target.Capa
 }
 
 // Check runs the rule checks, the property sequences and the scenario library against
-// tg and returns the report.
-func Check(ctx context.Context, tg target.Target, opts Options) *Report {
+// tg and returns the report. Options are optional: Check(ctx, tg) runs everything.
+func Check(ctx context.Context, tg target.Target, options ...Options) *Report {
+	opts := oneOptions(options)
 	start := time.Now()
 	r := &Report{Started: start}
 	name, caps, err := probe(ctx, tg)
@@ -169,10 +178,11 @@ func replayScenarios(ctx context.Context, tg target.Target, scs []*scenarios.Sce
 
 // Run runs the conformance suite as subtests of t: a subtest per check (named rule/check),
 // "sequences" and "scenarios/<file>". Skipped checks are t.Skip with the reason; a failure
-// reports its evidence. On failure the JSON report is written under the test's name in
-// os.TempDir() (the path is logged).
-func Run(t *testing.T, tg target.Target, opts Options) {
+// reports its evidence. Options are optional: Run(t, tg) runs everything. On failure
+// the JSON report is written to a temporary file whose path is logged.
+func Run(t *testing.T, tg target.Target, options ...Options) {
 	t.Helper()
+	opts := oneOptions(options)
 	ctx := t.Context()
 	name, caps, err := probe(ctx, tg)
 	if err != nil {
