@@ -69,6 +69,14 @@ func (d *Dispatcher) record(ctx context.Context, job pool.Dispatch, res result) 
 			log.Error("delivery: mark the number offline", "record_error", err)
 		} else {
 			log.Warn("delivery: number offline: its relay cannot be reached", "code", res.code)
+			// The relay may have reported the line back online while this attempt was on
+			// its way: ask it now rather than at the next poll, so a stale failure does
+			// not keep the number offline (POOL-HEALTH-2).
+			n := job.Number
+			n.Offline = true
+			if err := d.checkRelay(ctx, pool.RelayLines{Relay: job.Relay, Lines: []pool.Number{n}}); err != nil {
+				log.Debug("delivery: health check after an offline mark", "check_error", err)
+			}
 		}
 	}
 	switch res.verdict {

@@ -2,6 +2,9 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -77,4 +80,36 @@ func TestRun_MacBackOnline_POOL_HEALTH_2(t *testing.T) {
 	}
 	waitFor(t, "the number active", func() bool { return w.health(line0) == pool.HealthActive })
 	w.waitStatus(w.key.ID, id, pool.StatusDelivered)
+}
+
+// TestDispatch_StaleOffline_POOL_HEALTH_2: an attempt that got 503 while the relay had the
+// line back by the time the failure was recorded (the line.status online raced ahead of
+// it) does not leave the number offline until the next poll: the dispatcher asks the
+// relay at once.
+func TestDispatch_StaleOffline_POOL_HEALTH_2(t *testing.T) {
+	w := newWorld(t)
+	relay := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/messages": // the line was offline when this attempt reached it
+			http.Error(rw, `{"error":"line offline"}`, http.StatusServiceUnavailable)
+		case "/v1/health": // and it is back now
+			fmt.Fprintf(rw, `{"relay_id":"mac-racy","lines":[{"line_slot":0,"phone_number":%q,"online":true}]}`, line0)
+		default:
+			http.NotFound(rw, r)
+		}
+	}))
+	t.Cleanup(relay.Close)
+	w.relay("mac-racy", relay.URL, "relay-secret-racy")
+	w.number(pool.NumberSpec{OrgID: w.org.ID, Phone: line0, Provider: pool.ProviderBlooio, RelayID: "mac-racy", LineSlot: 0})
+	w.assign(w.key.ID, line0)
+	d := w.dispatcher(delivery.Config{HealthInterval: time.Hour})
+
+	id := w.send(w.key.ID, contact, "", "hello")
+	w.dispatchOnce(d)
+	if m := w.message(w.key.ID, id); m.Status != pool.StatusQueued || m.Attempts != 1 {
+		t.Fatalf("message %s after %d attempts, want queued for a retry after 1", m.Status, m.Attempts)
+	}
+	if h := w.health(line0); h != pool.HealthActive {
+		t.Errorf("health %s, want active: the relay reports the line online", h)
+	}
 }
