@@ -75,6 +75,8 @@ type Remote struct {
 	AdminToken string
 	Fixture    *Fixture
 	HTTPClient *http.Client
+
+	detected *detection // see Shared
 }
 
 // Open returns the shared deployment; it releases nothing when closed.
@@ -82,7 +84,19 @@ func (r Remote) Open(context.Context) (*Deployment, error) {
 	if r.URL == "" {
 		return nil, errors.New("target: a remote target needs a base URL")
 	}
-	return &Deployment{URL: trimSlash(r.URL), AdminToken: r.AdminToken, Fixture: r.Fixture, Shared: true, HTTPClient: r.HTTPClient}, nil
+	det := r.detected
+	if det == nil {
+		det = new(detection)
+	}
+	return &Deployment{URL: trimSlash(r.URL), AdminToken: r.AdminToken, Fixture: r.Fixture, Shared: true, HTTPClient: r.HTTPClient,
+		detected: det}, nil
+}
+
+// Shared returns r with one capability detection for every deployment it opens (a suite
+// opens one per check): copies of it share the detection.
+func (r Remote) Shared() Remote {
+	r.detected = new(detection)
+	return r
 }
 
 func trimSlash(s string) string {

@@ -50,5 +50,5 @@ func (c Config) Resolve(getenv func(string) string) (Target, error) {
 	if r.URL == "" {
 		return nil, errors.New("no target URL: give --target (or POOLKIT_TARGET) or the fixture's url")
 	}
-	return r, nil
+	return r.Shared(), nil
 }

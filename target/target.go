@@ -118,8 +118,9 @@ type Deployment struct {
 	// Close releases the deployment (nil: nothing to release).
 	Close func() error
 
-	once sync.Once
-	caps Capabilities
+	once     sync.Once
+	caps     Capabilities
+	detected *detection
 }
 
 // Client returns the HTTP client runs use.
@@ -132,10 +133,22 @@ func (d *Deployment) Client() *http.Client {
 
 var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
 
-// Capabilities detects, once, what the deployment offers beyond the public API.
+// Capabilities detects, once, what the deployment offers beyond the public API. The
+// deployments a Remote opens share one detection: a suite opens one per check.
 func (d *Deployment) Capabilities(ctx context.Context) Capabilities {
+	if d.detected != nil {
+		d.detected.once.Do(func() { d.detected.caps = detect(ctx, d) })
+		return d.detected.caps
+	}
 	d.once.Do(func() { d.caps = detect(ctx, d) })
 	return d.caps
+}
+
+// detection is one detection of a deployment's capabilities, shared by the deployments
+// opened for the same remote target.
+type detection struct {
+	once sync.Once
+	caps Capabilities
 }
 
 // detect probes the deployment. Provisioning: the admin token is accepted and the admin

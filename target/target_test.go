@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -304,4 +305,29 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestCapabilities_DetectedOncePerRemote: the deployments a shared Remote opens (one per
+// check or scenario) share one detection.
+func TestCapabilities_DetectedOncePerRemote(t *testing.T) {
+	var probes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probes.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	r := target.Remote{URL: srv.URL, AdminToken: "tok"}.Shared()
+	for range 5 {
+		dep, err := r.Open(ctx)
+		require.NoError(t, err)
+		assert.False(t, dep.Capabilities(ctx).Has(target.Provisioning))
+	}
+	assert.EqualValues(t, 1, probes.Load(), "one probe for five deployments")
+	plain := target.Remote{URL: srv.URL, AdminToken: "tok"}
+	for range 2 {
+		dep, _ := plain.Open(ctx)
+		dep.Capabilities(ctx)
+	}
+	assert.EqualValues(t, 3, probes.Load(), "without Shared every deployment detects")
 }
